@@ -1,0 +1,36 @@
+// Per-lcore token buckets for new connections (SYNs) per source address and per
+// source /24, so one host or one subnet cannot take the whole backlog or all the
+// cookie bandwidth. Fixed-size table; an entry is recycled when another address
+// maps to its bucket (the newest source wins, so spoofed floods cannot pin
+// entries).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace synack::flow {
+
+class SourceLimiter {
+ public:
+  struct Config {
+    uint32_t rate_per_source = 0;   // SYNs/s per /32; 0 = no limit
+    uint32_t burst_per_source = 0;  // bucket depth per /32
+    uint32_t rate_per_prefix = 0;   // SYNs/s per /24; 0 = no limit
+    uint32_t burst_per_prefix = 0;  // bucket depth per /24
+    uint32_t entries = 65536;       // per table, power of two
+  };
+
+  // Needs an initialised EAL (TSC frequency). nullptr + *err on a bad config.
+  static std::unique_ptr<SourceLimiter> create(const Config& cfg, int socket_id,
+                                               std::string* err);
+  ~SourceLimiter();
+
+  // Takes one token from the source's /32 bucket and its /24 bucket; false when
+  // either is empty (the SYN is then dropped).
+  bool allow(uint32_t src_ip, uint64_t now_tsc);
+
+  bool enabled() const;
+};
+
+}  // namespace synack::flow
