@@ -1,0 +1,216 @@
+#include "app/flags.h"
+
+#include <gflags/gflags.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+DEFINE_string(ip, "", "IPv4 address the engine owns on its port (required)");
+DEFINE_string(ports, "80", "comma-separated TCP ports to listen on");
+DEFINE_uint32(port_id, 0, "DPDK port to use");
+DEFINE_uint32(num_mbufs, 16383, "mbufs in the packet pool");
+DEFINE_uint32(mbuf_cache, 256, "per-lcore mempool cache size");
+DEFINE_uint32(rx_desc, 1024, "RX descriptors per queue");
+DEFINE_uint32(tx_desc, 1024, "TX descriptors per queue");
+DEFINE_uint32(drain_us, 100, "longest time a reply waits in the TX buffer, microseconds");
+DEFINE_uint32(max_flows, 65536, "connection records per worker lcore");
+DEFINE_uint32(backlog, 1024, "SYN-RECEIVED records per worker lcore");
+DEFINE_string(syncookies, "overload",
+              "never | overload (cookies while the backlog is full) | always");
+DEFINE_uint32(cookie_rotate_s, 120, "rotate the SYN-cookie secret every N seconds (0 = never)");
+DEFINE_uint32(syn_rate_per_source, 0, "new connections/s per source address (0 = no limit)");
+DEFINE_uint32(syn_burst_per_source, 0, "token bucket depth per source address");
+DEFINE_uint32(syn_rate_per_prefix, 0, "new connections/s per source /24 (0 = no limit)");
+DEFINE_uint32(syn_burst_per_prefix, 0, "token bucket depth per source /24");
+DEFINE_uint32(limiter_entries, 65536, "rate-limiter buckets per lcore (power of two)");
+DEFINE_uint32(time_wait_ms, 60000, "TIME-WAIT duration (2*MSL), milliseconds");
+DEFINE_uint32(idle_timeout_ms, 300000, "close connections idle this long (0 = never)");
+DEFINE_uint32(synack_retries, 5, "SYN-ACK retransmissions before a half-open record is dropped");
+DEFINE_uint32(data_retries, 8, "data/FIN retransmissions before the connection is reset");
+DEFINE_uint32(rto_ms, 1000, "initial retransmission timeout, milliseconds (RFC 6298)");
+DEFINE_uint32(mss, 1460, "MSS announced to peers");
+DEFINE_uint32(wscale, 7, "window-scale shift announced to peers that offer one (0-14)");
+DEFINE_string(response, "", "file whose bytes answer the first request (default: HTTP 200, empty)");
+DEFINE_string(close, "active",
+              "active (FIN after the response) | passive (wait for the peer's FIN)");
+DEFINE_uint32(stats_interval_s, 0, "print a stats line every N seconds (0 = never)");
+DEFINE_uint32(duration_s, 0, "stop after N seconds (0 = run until SIGINT/SIGTERM)");
+DEFINE_string(stats_json, "", "write every counter as one JSON object to this file at exit");
+DEFINE_uint32(max_timer_expiries, 256, "timers handled per loop iteration at most");
+
+namespace synack::app {
+
+namespace {
+
+constexpr const char* kDefaultResponse =
+    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+bool is_pow2(uint32_t v) {
+  return v && !(v & (v - 1));
+}
+
+std::string bad(const char* flag, const std::string& value, const std::string& why) {
+  return std::string("--") + flag + "=" + value + ": " + why;
+}
+
+bool range(const char* flag, uint32_t v, uint32_t lo, uint32_t hi, std::string* err) {
+  if (v >= lo && v <= hi) return true;
+  *err = bad(flag, std::to_string(v),
+             "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return false;
+}
+
+bool parse_ports(const std::string& s, std::vector<uint16_t>* out, std::string* err) {
+  out->clear();
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(item.c_str(), &end, 10);
+    if (item.empty() || *end || errno || v == 0 || v > 65535) {
+      *err = bad("ports", s, "'" + item + "' is not a port (1-65535)");
+      return false;
+    }
+    out->push_back(static_cast<uint16_t>(v));
+  }
+  if (out->empty()) {
+    *err = bad("ports", s, "needs at least one port");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parse_ipv4(const std::string& s, uint32_t* out) {
+  uint32_t ip = 0;
+  int parts = 0;
+  size_t i = 0;
+  while (parts < 4) {
+    if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+    uint32_t v = 0;
+    size_t digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<uint32_t>(s[i++] - '0');
+      if (++digits > 3 || v > 255) return false;
+    }
+    ip = (ip << 8) | v;
+    if (++parts < 4) {
+      if (i >= s.size() || s[i] != '.') return false;
+      i++;
+    }
+  }
+  if (i != s.size()) return false;
+  *out = ip;
+  return true;
+}
+
+bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
+  if (FLAGS_ip.empty()) {
+    *err = "--ip is required: the IPv4 address the engine answers for (e.g. --ip=198.18.0.2)";
+    return false;
+  }
+  if (!parse_ipv4(FLAGS_ip, &cfg->ip) || cfg->ip == 0 || cfg->ip == 0xffffffffu ||
+      (cfg->ip >> 28) == 0xe) {
+    *err = bad("ip", FLAGS_ip, "not a unicast IPv4 address");
+    return false;
+  }
+  if (!parse_ports(FLAGS_ports, &cfg->ports, err)) return false;
+  if (!range("port_id", FLAGS_port_id, 0, RTE_MAX_ETHPORTS - 1, err)) return false;
+  cfg->port_id = static_cast<uint16_t>(FLAGS_port_id);
+  if (!range("num_mbufs", FLAGS_num_mbufs, 1024, 1u << 26, err)) return false;
+  cfg->num_mbufs = FLAGS_num_mbufs;
+  if (!range("mbuf_cache", FLAGS_mbuf_cache, 0, 512, err)) return false;
+  cfg->mbuf_cache = FLAGS_mbuf_cache;
+  if (!range("rx_desc", FLAGS_rx_desc, 64, 16384, err)) return false;
+  if (!range("tx_desc", FLAGS_tx_desc, 64, 16384, err)) return false;
+  cfg->rx_desc = static_cast<uint16_t>(FLAGS_rx_desc);
+  cfg->tx_desc = static_cast<uint16_t>(FLAGS_tx_desc);
+  if (!range("drain_us", FLAGS_drain_us, 1, 100000, err)) return false;
+  cfg->drain_us = FLAGS_drain_us;
+  if (!range("max_flows", FLAGS_max_flows, 16, 1u << 26, err)) return false;
+  cfg->max_flows = FLAGS_max_flows;
+  if (!range("backlog", FLAGS_backlog, 1, cfg->max_flows, err)) return false;
+  cfg->backlog = FLAGS_backlog;
+  if (!runtime::parse_cookie_mode(FLAGS_syncookies, &cfg->syncookies)) {
+    *err = bad("syncookies", FLAGS_syncookies, "must be never, overload or always");
+    return false;
+  }
+  cfg->cookie_rotate_s = FLAGS_cookie_rotate_s;
+  if (!range("max_timer_expiries", FLAGS_max_timer_expiries, 1, 1u << 20, err)) return false;
+  cfg->max_timer_expiries = FLAGS_max_timer_expiries;
+
+  auto& lim = cfg->limiter;
+  lim.rate_per_source = FLAGS_syn_rate_per_source;
+  lim.burst_per_source = FLAGS_syn_burst_per_source;
+  lim.rate_per_prefix = FLAGS_syn_rate_per_prefix;
+  lim.burst_per_prefix = FLAGS_syn_burst_per_prefix;
+  if (lim.rate_per_source && !lim.burst_per_source) lim.burst_per_source = lim.rate_per_source;
+  if (lim.rate_per_prefix && !lim.burst_per_prefix) lim.burst_per_prefix = lim.rate_per_prefix;
+  if (!lim.rate_per_source && FLAGS_syn_burst_per_source) {
+    *err = bad("syn_burst_per_source", std::to_string(FLAGS_syn_burst_per_source),
+               "needs --syn_rate_per_source");
+    return false;
+  }
+  if (!lim.rate_per_prefix && FLAGS_syn_burst_per_prefix) {
+    *err = bad("syn_burst_per_prefix", std::to_string(FLAGS_syn_burst_per_prefix),
+               "needs --syn_rate_per_prefix");
+    return false;
+  }
+  if (!is_pow2(FLAGS_limiter_entries) || FLAGS_limiter_entries > (1u << 24)) {
+    *err = bad("limiter_entries", std::to_string(FLAGS_limiter_entries),
+               "must be a power of two up to 16777216");
+    return false;
+  }
+  lim.entries = FLAGS_limiter_entries;
+
+  auto& ep = cfg->endpoint;
+  if (!range("time_wait_ms", FLAGS_time_wait_ms, 1, 600000, err)) return false;
+  ep.time_wait_ms = FLAGS_time_wait_ms;
+  ep.idle_timeout_ms = FLAGS_idle_timeout_ms;
+  if (!range("synack_retries", FLAGS_synack_retries, 0, 15, err)) return false;
+  ep.synack_retries = static_cast<uint8_t>(FLAGS_synack_retries);
+  if (!range("data_retries", FLAGS_data_retries, 0, 15, err)) return false;
+  ep.data_retries = static_cast<uint8_t>(FLAGS_data_retries);
+  if (!range("rto_ms", FLAGS_rto_ms, 10, 60000, err)) return false;
+  ep.rto_initial_ms = FLAGS_rto_ms;
+  if (!range("mss", FLAGS_mss, 88, 9000, err)) return false;
+  ep.mss = static_cast<uint16_t>(FLAGS_mss);
+  if (!range("wscale", FLAGS_wscale, 0, 14, err)) return false;
+  ep.rcv_wscale = static_cast<uint8_t>(FLAGS_wscale);
+  ep.rcv_wnd = 65535u << ep.rcv_wscale;
+  if (FLAGS_close == "active")
+    ep.active_close = true;
+  else if (FLAGS_close == "passive")
+    ep.active_close = false;
+  else {
+    *err = bad("close", FLAGS_close, "must be active or passive");
+    return false;
+  }
+  if (FLAGS_response.empty()) {
+    cfg->response.assign(kDefaultResponse, kDefaultResponse + std::strlen(kDefaultResponse));
+  } else {
+    std::ifstream in(FLAGS_response, std::ios::binary);
+    if (!in) {
+      *err = bad("response", FLAGS_response, std::strerror(errno));
+      return false;
+    }
+    cfg->response.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (cfg->response.size() > (1u << 20)) {
+      *err = bad("response", FLAGS_response, "larger than 1 MiB");
+      return false;
+    }
+  }
+  ep.response_len = static_cast<uint32_t>(cfg->response.size());
+  cfg->stats_interval_s = FLAGS_stats_interval_s;
+  cfg->duration_s = FLAGS_duration_s;
+  cfg->stats_json = FLAGS_stats_json;
+  return true;
+}
+
+}  // namespace synack::app

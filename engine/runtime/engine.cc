@@ -1,0 +1,219 @@
+#include "runtime/engine.h"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "runtime/control.h"
+#include "runtime/port.h"
+#include "runtime/signals.h"
+#include "runtime/stats.h"
+#include "runtime/telemetry.h"
+#include "runtime/worker.h"
+
+namespace synack::runtime {
+
+namespace {
+
+// Start-up failures: one line saying what is wrong.
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "synack: error: %s\n", msg.c_str());
+  return 1;
+}
+
+bool random_bytes(void* p, size_t n) {
+  uint8_t* b = static_cast<uint8_t*>(p);
+  while (n) {
+    ssize_t r = getrandom(b, n, 0);
+    if (r <= 0) return false;
+    b += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+int worker_main(void* arg) {
+  return static_cast<Worker*>(arg)->run();
+}
+
+std::string mac_string(const wire::MacAddr& m) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m.b[0], m.b[1], m.b[2], m.b[3],
+                m.b[4], m.b[5]);
+  return buf;
+}
+
+std::string ip_string(uint32_t ip) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+                ip & 0xff);
+  return buf;
+}
+
+CounterTotals sum(const std::vector<std::unique_ptr<Worker>>& workers) {
+  CounterTotals t;
+  for (const auto& w : workers) t.accumulate(w->counters());
+  return t;
+}
+
+}  // namespace
+
+int run_engine(const RuntimeConfig& cfg) {
+  if (rte_eth_dev_count_avail() == 0)
+    return fail(
+        "no port found: pass a virtual device (--vdev=net_tap0,iface=NAME) or bind a NIC to "
+        "DPDK (scripts/bind-nic.sh)");
+  if (!rte_eth_dev_is_valid_port(cfg.port_id))
+    return fail("--port_id=" + std::to_string(cfg.port_id) + ": no such port");
+  std::vector<unsigned> lcores;
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) lcores.push_back(lc);
+  if (lcores.empty())
+    return fail(
+        "no worker lcore: give EAL at least two lcores (-l 0-1), the first is the "
+        "control plane");
+  const uint16_t queues = static_cast<uint16_t>(lcores.size());
+
+  // Every queue's descriptors, TX buffers, in-flight bursts and per-lcore
+  // mempool caches must fit, or RX stalls under load.
+  uint64_t needed = uint64_t{queues} * (cfg.rx_desc + cfg.tx_desc + 2 * kBurst) +
+                    uint64_t{cfg.mbuf_cache} * (queues + 1) + 64;
+  if (cfg.num_mbufs < needed)
+    return fail("--num_mbufs=" + std::to_string(cfg.num_mbufs) + ": too small for " +
+                std::to_string(queues) + " queue(s) of " + std::to_string(cfg.rx_desc) + "+" +
+                std::to_string(cfg.tx_desc) + " descriptors (needs at least " +
+                std::to_string(needed) + ")");
+  int socket = rte_eth_dev_socket_id(cfg.port_id);
+  if (socket < 0) socket = static_cast<int>(rte_socket_id());
+  rte_mempool* pool = rte_pktmbuf_pool_create("synack_mbufs", cfg.num_mbufs, cfg.mbuf_cache, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (!pool)
+    return fail("--num_mbufs=" + std::to_string(cfg.num_mbufs) +
+                ": cannot allocate the mbuf pool (" + rte_strerror(rte_errno) +
+                "): give EAL more memory (-m) or lower --num_mbufs");
+
+  PortInfo port;
+  std::string err;
+  if (!start_port(cfg.port_id, queues, cfg, pool, &port, &err)) {
+    rte_eth_dev_close(cfg.port_id);
+    rte_mempool_free(pool);
+    return fail(err);
+  }
+
+  tcp::CookieSecret secret;
+  WorkerParams params;
+  if (!random_bytes(&secret, sizeof secret) ||
+      !random_bytes(&params.isn_key, sizeof params.isn_key)) {
+    stop_port(cfg.port_id);
+    rte_mempool_free(pool);
+    return fail("getrandom() failed: no secret for SYN cookies and ISNs");
+  }
+  ControlBlock control(cfg.syncookies, secret);
+  params.port_id = cfg.port_id;
+  params.pool = pool;
+  params.mac = port.mac;
+  params.tx_tcp_csum_offload = port.tx_tcp_csum;
+  params.rx_csum_offload = port.rx_csum;
+  params.tsc_hz = rte_get_tsc_hz();
+  params.tsc_epoch = rte_rdtsc();
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (uint16_t q = 0; q < queues; q++) {
+    params.lcore_id = lcores[q];
+    params.queue_id = q;
+    auto w = Worker::create(cfg, control, params, &err);
+    if (!w) {
+      workers.clear();
+      stop_port(cfg.port_id);
+      rte_mempool_free(pool);
+      return fail(err);
+    }
+    workers.push_back(std::move(w));
+  }
+
+  std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s), ports",
+              ip_string(cfg.ip).c_str(), cfg.port_id, port.driver.c_str(),
+              mac_string(port.mac).c_str(), queues);
+  for (uint16_t p : cfg.ports) std::printf(" %u", p);
+  std::printf(", RSS %s, TX TCP checksum %s, syncookies=%s, backlog %u, max_flows %u per lcore\n",
+              port.rss ? "on" : "off", port.tx_tcp_csum ? "offloaded" : "in software",
+              cookie_mode_name(cfg.syncookies), cfg.backlog, cfg.max_flows);
+  std::fflush(stdout);
+
+  auto rotate = [&control]() {
+    tcp::CookieSecret s;
+    if (random_bytes(&s, sizeof s)) control.publish_secret(s);
+  };
+  TelemetryHooks hooks;
+  hooks.control = &control;
+  hooks.totals = [&workers]() { return sum(workers); };
+  hooks.rotate_secret = rotate;
+  telemetry_attach(hooks);
+
+  install_stop_signals();
+  for (uint16_t q = 0; q < queues; q++)
+    rte_eal_remote_launch(worker_main, workers[q].get(), lcores[q]);
+
+  // Control loop: 50 ms naps; stats, duration, secret rotation, signals.
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t start = rte_rdtsc();
+  uint64_t last_stats = start, last_rotate = start;
+  CounterTotals prev;
+  while (!stop_signal_received()) {
+    usleep(50 * 1000);
+    uint64_t now = rte_rdtsc();
+    if (cfg.duration_s && now - start >= cfg.duration_s * hz) break;
+    if (cfg.stats_interval_s && now - last_stats >= cfg.stats_interval_s * hz) {
+      CounterTotals cur = sum(workers);
+      std::printf(
+          "synack: %s\n",
+          format_stats_line(cur, prev, double(now - last_stats) / double(hz), control.cookie_mode())
+              .c_str());
+      std::fflush(stdout);
+      prev = cur;
+      last_stats = now;
+    }
+    if (cfg.cookie_rotate_s && now - last_rotate >= cfg.cookie_rotate_s * hz) {
+      rotate();
+      last_rotate = now;
+    }
+  }
+  if (int sig = stop_signal_received()) std::printf("synack: signal %d, stopping\n", sig);
+
+  control.request_stop();
+  rte_eal_mp_wait_lcore();
+  telemetry_detach();
+
+  ExitReport report;
+  report.totals = sum(workers);
+  report.workers = queues;
+  report.mode = control.cookie_mode();
+  report.uptime_s = double(rte_rdtsc() - start) / double(hz);
+  stop_port(cfg.port_id);
+  workers.clear();  // flow tables, timers and TX buffers go back
+  report.mbufs_total = pool->size;
+  report.mbufs_in_use = rte_mempool_in_use_count(pool);
+  std::printf("synack: stopped: %lu connections established, %lu drops, mbufs in use %lu\n",
+              static_cast<unsigned long>(report.totals.connections_established),
+              static_cast<unsigned long>(report.totals.total_drops()),
+              static_cast<unsigned long>(report.mbufs_in_use));
+  int rc = 0;
+  if (!cfg.stats_json.empty() && !write_file(cfg.stats_json, to_json(report), &err)) {
+    std::fprintf(stderr, "synack: error: --stats_json=%s\n", err.c_str());
+    rc = 1;
+  }
+  rte_mempool_free(pool);
+  return rc;
+}
+
+}  // namespace synack::runtime

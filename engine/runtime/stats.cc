@@ -1,0 +1,105 @@
+#include "runtime/stats.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace synack::runtime {
+
+const char* cookie_mode_name(CookieMode m) {
+  switch (m) {
+    case CookieMode::kNever:
+      return "never";
+    case CookieMode::kOverload:
+      return "overload";
+    case CookieMode::kAlways:
+      return "always";
+  }
+  return "?";
+}
+
+bool parse_cookie_mode(const std::string& s, CookieMode* out) {
+  for (CookieMode m : {CookieMode::kNever, CookieMode::kOverload, CookieMode::kAlways}) {
+    if (s == cookie_mode_name(m)) {
+      *out = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+double rate(uint64_t cur, uint64_t prev, double dt) {
+  return dt > 0 ? static_cast<double>(cur - prev) / dt : 0;
+}
+}  // namespace
+
+std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, double dt,
+                              CookieMode mode) {
+  char buf[512];
+  std::snprintf(
+      buf, sizeof buf,
+      "rx %.0f pps  tx %.0f pps | new conn %.0f/s  est %lu  tw %lu  half-open %lu  "
+      "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, mode %s%s) "
+      "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu)",
+      rate(c.rx_packets, p.rx_packets, dt), rate(c.tx_packets, p.tx_packets, dt),
+      rate(c.connections_established, p.connections_established, dt),
+      static_cast<unsigned long>(c.established_flows),
+      static_cast<unsigned long>(c.time_wait_flows), static_cast<unsigned long>(c.half_open_flows),
+      static_cast<unsigned long>(c.active_flows), rate(c.syn_received, p.syn_received, dt),
+      rate(c.cookies_sent, p.cookies_sent, dt), rate(c.cookies_validated, p.cookies_validated, dt),
+      cookie_mode_name(mode), c.lcores_in_cookie_mode ? ", active" : "",
+      rate(c.syn_rate_limited, p.syn_rate_limited, dt), rate(c.rst_sent, p.rst_sent, dt),
+      rate(c.total_drops(), p.total_drops(), dt), static_cast<unsigned long>(c.total_drops()));
+  return buf;
+}
+
+std::string to_json(const ExitReport& r) {
+  const CounterTotals& t = r.totals;
+  std::string s = "{";
+  auto field = [&s](const char* name, uint64_t v) {
+    s += "\"";
+    s += name;
+    s += "\":" + std::to_string(v) + ",";
+  };
+#define SYNACK_JSON_FIELD(name, desc) field(#name, t.name);
+  SYNACK_COUNTERS(SYNACK_JSON_FIELD)
+#undef SYNACK_JSON_FIELD
+  field("active_flows", t.active_flows);
+  field("half_open_flows", t.half_open_flows);
+  field("established_flows", t.established_flows);
+  field("time_wait_flows", t.time_wait_flows);
+  field("mbufs_in_use", r.mbufs_in_use);
+  field("mbufs_total", r.mbufs_total);
+  field("workers", r.workers);
+  s += "\"syncookies\":\"" + std::string(cookie_mode_name(r.mode)) + "\",";
+  s += "\"uptime_s\":" + std::to_string(r.uptime_s) + ",";
+  s += "\"cookies_rejected\":{\"bad_hash\":" +
+       std::to_string(t.drops[static_cast<int>(DropReason::cookie_bad_hash)]) +
+       ",\"too_old\":" + std::to_string(t.drops[static_cast<int>(DropReason::cookie_too_old)]) +
+       "},";
+  s += "\"drops\":{";
+  for (int i = 0; i < kNumDropReasons; i++) {
+    if (i) s += ",";
+    s += "\"";
+    s += drop_reason_name(static_cast<DropReason>(i));
+    s += "\":" + std::to_string(t.drops[i]);
+  }
+  s += "}}";
+  return s;
+}
+
+bool write_file(const std::string& path, const std::string& text, std::string* err) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    *err = path + ": " + std::strerror(errno);
+    return false;
+  }
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fputc('\n', f) != EOF && ok;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) *err = path + ": write failed";
+  return ok;
+}
+
+}  // namespace synack::runtime
