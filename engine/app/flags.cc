@@ -21,12 +21,14 @@ DEFINE_uint32(max_flows, 65536, "connection records per worker lcore");
 DEFINE_uint32(backlog, 1024, "SYN-RECEIVED records per worker lcore");
 DEFINE_string(syncookies, "overload",
               "never | overload (cookies while the backlog is full) | always");
-DEFINE_uint32(cookie_rotate_s, 120, "rotate the SYN-cookie secret every N seconds (0 = never)");
+DEFINE_uint32(cookie_rotate_s, 300,
+              "rotate the SYN-cookie secret every N seconds (0 = never, else >= 192: one previous "
+              "secret is kept, and a cookie lives up to 3 64-second counter steps)");
 DEFINE_uint32(syn_rate_per_source, 0, "new connections/s per source address (0 = no limit)");
 DEFINE_uint32(syn_burst_per_source, 0, "token bucket depth per source address");
 DEFINE_uint32(syn_rate_per_prefix, 0, "new connections/s per source /24 (0 = no limit)");
 DEFINE_uint32(syn_burst_per_prefix, 0, "token bucket depth per source /24");
-DEFINE_uint32(limiter_entries, 65536, "rate-limiter buckets per lcore (power of two)");
+DEFINE_uint32(syn_limiter_entries, 65536, "rate-limiter buckets per lcore (power of two)");
 DEFINE_uint32(time_wait_ms, 60000, "TIME-WAIT duration (2*MSL), milliseconds");
 DEFINE_uint32(idle_timeout_ms, 300000, "close connections idle this long (0 = never)");
 DEFINE_uint32(synack_retries, 5, "SYN-ACK retransmissions before a half-open record is dropped");
@@ -141,6 +143,11 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
     *err = bad("syncookies", FLAGS_syncookies, "must be never, overload or always");
     return false;
   }
+  if (FLAGS_cookie_rotate_s != 0 && FLAGS_cookie_rotate_s < 192) {
+    *err = bad("cookie_rotate_s", std::to_string(FLAGS_cookie_rotate_s),
+               "must be 0 or at least 192 (a cookie stays valid for up to 192 s)");
+    return false;
+  }
   cfg->cookie_rotate_s = FLAGS_cookie_rotate_s;
   if (!range("max_timer_expiries", FLAGS_max_timer_expiries, 1, 1u << 20, err)) return false;
   cfg->max_timer_expiries = FLAGS_max_timer_expiries;
@@ -162,12 +169,12 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
                "needs --syn_rate_per_prefix");
     return false;
   }
-  if (!is_pow2(FLAGS_limiter_entries) || FLAGS_limiter_entries > (1u << 24)) {
-    *err = bad("limiter_entries", std::to_string(FLAGS_limiter_entries),
+  if (!is_pow2(FLAGS_syn_limiter_entries) || FLAGS_syn_limiter_entries > (1u << 24)) {
+    *err = bad("syn_limiter_entries", std::to_string(FLAGS_syn_limiter_entries),
                "must be a power of two up to 16777216");
     return false;
   }
-  lim.entries = FLAGS_limiter_entries;
+  lim.entries = FLAGS_syn_limiter_entries;
 
   auto& ep = cfg->endpoint;
   if (!range("time_wait_ms", FLAGS_time_wait_ms, 1, 600000, err)) return false;

@@ -22,8 +22,7 @@ class SourceLimiter {
   };
 
   // Needs an initialised EAL (TSC frequency). nullptr + *err on a bad config.
-  static std::unique_ptr<SourceLimiter> create(const Config& cfg, int socket_id,
-                                               std::string* err);
+  static std::unique_ptr<SourceLimiter> create(const Config& cfg, int socket_id, std::string* err);
   ~SourceLimiter();
 
   // Takes one token from the source's /32 bucket and its /24 bucket; false when
@@ -31,6 +30,30 @@ class SourceLimiter {
   bool allow(uint32_t src_ip, uint64_t now_tsc);
 
   bool enabled() const;
+
+  SourceLimiter(const SourceLimiter&) = delete;
+  SourceLimiter& operator=(const SourceLimiter&) = delete;
+
+ private:
+  // One bucket as GCRA ("virtual scheduling"): `tat` is the TSC time at which
+  // the bucket would be full again; 16 bytes, four per cache line.
+  struct Entry {
+    uint32_t key;  // source /32 or /24 (host byte order) owning the slot
+    uint32_t pad;
+    uint64_t tat;
+  };
+  struct Level {
+    Entry* table = nullptr;  // nullptr when the level is disabled (rate 0)
+    uint32_t mask = 0;       // entries - 1
+    uint64_t interval = 0;   // TSC cycles per token
+    uint64_t tolerance = 0;  // burst * interval: how far tat may run ahead of now
+  };
+
+  SourceLimiter() = default;
+  static Entry* slot(const Level& l, uint32_t key, uint64_t now_tsc);
+
+  Level source_;
+  Level prefix_;
 };
 
 }  // namespace synack::flow

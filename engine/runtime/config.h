@@ -27,7 +27,7 @@ struct RuntimeConfig {
   uint32_t backlog = 1024;            // SYN-RECEIVED records per lcore
   uint32_t max_timer_expiries = 256;  // per loop iteration
   CookieMode syncookies = CookieMode::kOverload;
-  uint32_t cookie_rotate_s = 120;
+  uint32_t cookie_rotate_s = 300;
   flow::SourceLimiter::Config limiter;
   tcp::EndpointConfig endpoint;
   std::vector<uint8_t> response;  // bytes sent after the first request

@@ -29,6 +29,7 @@ namespace synack::runtime {
   X(rst_sent, "RSTs sent")                                                          \
   X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                            \
   X(time_wait_expired, "TIME-WAIT records expired")                                 \
+  X(time_wait_reused, "TIME-WAIT records reopened by a newer SYN (RFC 6191)")      \
   X(retransmits, "data or FIN segments retransmitted")                              \
   X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                 \
   X(cookies_validated, "final ACKs that carried a valid cookie")                    \

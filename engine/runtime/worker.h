@@ -72,7 +72,7 @@ class Worker {
   void handle_listen(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                      const tcp::FourTuple& key);
   void handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                  const tcp::FourTuple& key);
+                  const tcp::FourTuple& key, const tcp::Seq* isn_floor);
   void handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                          const tcp::FourTuple& key);
   int32_t new_flow(const tcp::FourTuple& key, const wire::MacAddr& mac);

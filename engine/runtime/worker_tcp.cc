@@ -59,6 +59,16 @@ tcp::Segment to_segment(const wire::Frame& f) {
   return s;
 }
 
+// A SYN that may reopen a TIME-WAIT connection: newer timestamp when both
+// sides use them (RFC 6191), else a sequence number past the old one.
+bool syn_reopens_time_wait(const tcp::Tcb& tcb, const tcp::Segment& seg) {
+  using namespace tcp::tcpflag;
+  if ((seg.flags & (kSyn | kAck | kRst)) != kSyn) return false;
+  if (tcb.has(tcp::tcbflag::kTimestamps) && seg.opts.has_timestamps)
+    return static_cast<int32_t>(seg.opts.ts_val - tcb.ts_recent) > 0;
+  return seg.seq > tcb.rcv_nxt;
+}
+
 constexpr uint16_t kReset = tcp::event::kResetByPeer | tcp::event::kResetSent |
                             tcp::event::kGaveUp | tcp::event::kIdleTimeout;
 
@@ -74,6 +84,17 @@ void Worker::handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::FourTuple&
   Peer peer{f.src_mac, key};
   if (idx >= 0) {
     flow::FlowRecord& rec = flows_->at(static_cast<uint32_t>(idx));
+    if (rec.tcb.state == tcp::State::kTimeWait && listening(f.dst_port) &&
+        syn_reopens_time_wait(rec.tcb, seg)) {
+      // RFC 1122 4.2.2.13 / RFC 6191: a new SYN may reopen a connection from
+      // TIME-WAIT when it is clearly newer; the new ISN is kept above the old
+      // incarnation's sequence space.
+      tcp::Seq floor = rec.tcb.snd_nxt + (1u << 17);
+      free_flow(static_cast<uint32_t>(idx), tcp::State::kTimeWait);
+      counters_->time_wait_reused.add();
+      counters_->connections_closed.add();
+      return handle_syn(m, f, seg, key, &floor);
+    }
     tcp::State before = rec.tcb.state;
     tcp::Output out;
     endpoint_.on_segment(rec.tcb, seg, now_ms_, out);
@@ -93,7 +114,7 @@ void Worker::handle_listen(rte_mbuf* m, const wire::Frame& f, const tcp::Segment
                            const tcp::FourTuple& key) {
   using namespace tcp::tcpflag;
   uint8_t ctl = seg.flags & (kSyn | kAck | kRst);
-  if (ctl == kSyn) return handle_syn(m, f, seg, key);
+  if (ctl == kSyn) return handle_syn(m, f, seg, key, nullptr);
   // A bare ACK may finish a cookie handshake, if this lcore sent cookies lately.
   bool cookies_recent = mode_ == CookieMode::kAlways ||
                         (last_cookie_s_ != 0 &&
@@ -126,7 +147,7 @@ void Worker::update_cookie_mode() {
 }
 
 void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                        const tcp::FourTuple& key) {
+                        const tcp::FourTuple& key, const tcp::Seq* isn_floor) {
   counters_->syn_received.add();
   if (limiter_->enabled() && !limiter_->allow(key.remote_ip, now_tsc_)) {
     counters_->syn_rate_limited.add();
@@ -157,7 +178,9 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
   }
   flow::FlowRecord& rec = flows_->at(static_cast<uint32_t>(idx));
   uint64_t now_us = (now_tsc_ - p_.tsc_epoch) / tsc_per_us_;
-  endpoint_.on_listen(seg, isn_.next(key, now_us), now_ms_, rec.tcb, out);
+  tcp::Seq isn = isn_.next(key, now_us);
+  if (isn_floor && isn <= *isn_floor) isn = *isn_floor + 1;
+  endpoint_.on_listen(seg, isn, now_ms_, rec.tcb, out);
   if (!out.has(tcp::event::kCreated)) {
     flows_->erase(static_cast<uint32_t>(idx));
     table_changes_++;

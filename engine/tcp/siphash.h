@@ -19,4 +19,72 @@ uint64_t siphash24(const SipKey& key, const void* data, size_t len);
 // siphash24() over their little-endian bytes, without the byte loop.
 uint64_t siphash24_3w(const SipKey& key, uint64_t w0, uint64_t w1, uint64_t w2);
 
+// The same function, inline, for hot paths that hash twice per packet (SYN
+// cookies): two independent inlined hashes overlap in the out-of-order core.
+// siphash24_3w() is this; tests check both against the byte version.
+namespace detail {
+
+constexpr uint64_t rotl(uint64_t x, int b) {
+  return (x << b) | (x >> (64 - b));
+}
+
+struct SipState {
+  uint64_t v0, v1, v2, v3;
+
+  constexpr explicit SipState(const SipKey& k)
+      : v0(k.k0 ^ 0x736f6d6570736575ull),
+        v1(k.k1 ^ 0x646f72616e646f6dull),
+        v2(k.k0 ^ 0x6c7967656e657261ull),
+        v3(k.k1 ^ 0x7465646279746573ull) {}
+
+  constexpr void round() {
+    v0 += v1;
+    v1 = rotl(v1, 13);
+    v1 ^= v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rotl(v1, 17);
+    v1 ^= v2;
+    v2 = rotl(v2, 32);
+  }
+
+  // One message word, c = 2 compression rounds.
+  constexpr void compress(uint64_t m) {
+    v3 ^= m;
+    round();
+    round();
+    v0 ^= m;
+  }
+
+  // d = 4 finalization rounds.
+  constexpr uint64_t finish() {
+    v2 ^= 0xff;
+    round();
+    round();
+    round();
+    round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+};
+
+}  // namespace detail
+
+// always_inline: GCC -O2 outlines it when called twice; inlined, the cookie
+// encode measured 25.4 vs 26.4 ns (bench_cookie BM_CookieEncode, this machine).
+[[gnu::always_inline]] constexpr uint64_t siphash24_3w_inline(const SipKey& key, uint64_t w0,
+                                                              uint64_t w1, uint64_t w2) {
+  detail::SipState s(key);
+  s.compress(w0);
+  s.compress(w1);
+  s.compress(w2);
+  s.compress(uint64_t{24} << 56);  // last block: no tail bytes, length 24
+  return s.finish();
+}
+
 }  // namespace synack::tcp

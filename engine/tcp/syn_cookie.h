@@ -27,9 +27,12 @@ struct CookieSecret {
 
 class SynCookieCodec {
  public:
-  static constexpr uint32_t kMaxAge = 2;       // counter steps a cookie stays valid (64-128 s)
+  static constexpr uint32_t kMaxAge = 2;         // counter steps a cookie stays valid (128-192 s)
   static constexpr uint32_t kCounterShiftS = 6;  // count = seconds >> 6
 
+  // kTooOld: the MAC matches (the cookie is ours) but it is more than kMaxAge
+  // counter steps old. kBadHash: everything else that is not kValid (forged,
+  // tampered, another tuple, a secret no longer kept, or > 255 steps old).
   enum class Verdict : uint8_t { kValid, kBadHash, kTooOld };
 
   struct Cookie {

@@ -1,0 +1,358 @@
+// The SYN cookie codec as a pure function: round trips over every option
+// combination and counter age, forgeries, tampering, other tuples, rotation.
+#include "tcp/syn_cookie.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace synack::tcp {
+namespace {
+
+using Codec = SynCookieCodec;
+using V = Codec::Verdict;
+
+constexpr CookieSecret kSecretA{{0x1111111111111111ull, 0x2222222222222222ull},
+                                {0x3333333333333333ull, 0x4444444444444444ull}};
+constexpr CookieSecret kSecretB{{0x5555555555555555ull, 0x6666666666666666ull},
+                                {0x7777777777777777ull, 0x8888888888888888ull}};
+constexpr CookieSecret kSecretC{{0x9999999999999999ull, 0xaaaaaaaaaaaaaaaaull},
+                                {0xbbbbbbbbbbbbbbbbull, 0xccccccccccccccccull}};
+constexpr FourTuple kTuple{0x0a000001, 0xc0a80001, 40000, 80};
+constexpr uint64_t kStep = uint64_t{1} << Codec::kCounterShiftS;  // seconds per count
+constexpr uint64_t kNow = 1000 * kStep + 17;                      // count 1000
+constexpr uint32_t kNowTs = 0x12345678;
+
+// The client's final ACK for a cookie: SEG.SEQ = client ISN + 1, SEG.ACK = our
+// ISN + 1, TSecr echoing our TSval when timestamps are on.
+Segment ack_for(const Codec::Cookie& c, Seq client_isn, bool ts) {
+  Segment s;
+  s.seq = client_isn + 1;
+  s.ack = c.isn + 1;
+  s.flags = tcpflag::kAck;
+  s.opts.has_timestamps = ts;
+  if (ts) {
+    s.opts.ts_val = 777;
+    s.opts.ts_ecr = c.ts_val;
+  }
+  return s;
+}
+
+TcpOptions syn_options(int mss, int wscale, bool sack, bool ts) {
+  TcpOptions o;
+  if (mss >= 0) {
+    o.has_mss = true;
+    o.mss = static_cast<uint16_t>(mss);
+  }
+  if (wscale >= 0) {
+    o.has_wscale = true;
+    o.wscale = static_cast<uint8_t>(wscale);
+  }
+  o.sack_permitted = sack;
+  if (ts) {
+    o.has_timestamps = true;
+    o.ts_val = 4242;
+  }
+  return o;
+}
+
+// The MSS the cookie can carry for a peer MSS (-1 = no option: 536).
+uint16_t expected_mss(int mss) {
+  if (mss >= 1460) return 1460;
+  if (mss >= 1440) return 1440;
+  if (mss >= 1300) return 1300;
+  return 536;
+}
+
+TEST(SynCookie, MssTable) {
+  EXPECT_EQ(Codec::mss_index(0), 0);
+  EXPECT_EQ(Codec::mss_index(535), 0);
+  EXPECT_EQ(Codec::mss_index(536), 0);
+  EXPECT_EQ(Codec::mss_index(1299), 0);
+  EXPECT_EQ(Codec::mss_index(1300), 1);
+  EXPECT_EQ(Codec::mss_index(1439), 1);
+  EXPECT_EQ(Codec::mss_index(1440), 2);
+  EXPECT_EQ(Codec::mss_index(1459), 2);
+  EXPECT_EQ(Codec::mss_index(1460), 3);
+  EXPECT_EQ(Codec::mss_index(9000), 3);
+  EXPECT_EQ(Codec::mss_index(65535), 3);
+  const uint16_t table[] = {536, 1300, 1440, 1460};
+  for (uint8_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(Codec::mss_value(i), table[i]);
+    EXPECT_EQ(Codec::mss_index(table[i]), i);
+  }
+}
+
+TEST(SynCookie, VerdictNames) {
+  EXPECT_STREQ(verdict_name(V::kValid), "valid");
+  EXPECT_STREQ(verdict_name(V::kBadHash), "bad_hash");
+  EXPECT_STREQ(verdict_name(V::kTooOld), "too_old");
+}
+
+// Every MSS table value and values around them, wscale 0..14, 15 (clamped)
+// and none, SACK, ECN, timestamps, validated at ages 0..kMaxAge (valid) and
+// kMaxAge + 1 (too old), from the first and the last second of the count.
+TEST(SynCookie, RoundTripEveryOptionCombinationAndAge) {
+  const int mss_values[] = {-1,   0,    100,  535,  536,  537,  1000, 1299, 1300,
+                            1301, 1439, 1440, 1441, 1459, 1460, 1461, 9000, 65535};
+  const Codec codec(kSecretA, kNow);
+  std::mt19937 rng(9293);
+  int checked = 0;
+  for (int mss : mss_values) {
+    for (int ws = -1; ws <= 15; ++ws) {
+      for (int sack = 0; sack < 2; ++sack) {
+        for (int ecn = 0; ecn < 2; ++ecn) {
+          for (int ts = 0; ts < 2; ++ts) {
+            const TcpOptions o = syn_options(mss, ws, sack != 0, ts != 0);
+            const Seq client_isn(rng());
+            const uint64_t enc_s = kNow - kNow % kStep + (rng() % 2 ? kStep - 1 : 0);
+            const uint32_t now_ts = rng();
+            const Codec::Cookie c = codec.encode(kTuple, client_isn, o, ecn != 0, enc_s, now_ts);
+            if (ts) {
+              // Never ahead of our clock, at most 63 ticks behind.
+              const int32_t behind = static_cast<int32_t>(now_ts - c.ts_val);
+              ASSERT_GE(behind, 0);
+              ASSERT_LT(behind, 64);
+            }
+            const Segment ack = ack_for(c, client_isn, ts != 0);
+            for (uint32_t age = 0; age <= Codec::kMaxAge + 1; ++age) {
+              for (uint64_t sec : {uint64_t{0}, kStep - 1}) {
+                const uint64_t val_s = (enc_s / kStep + age) * kStep + sec;
+                CookieOptions out;
+                const V v = codec.validate(kTuple, ack, val_s, out);
+                if (age > Codec::kMaxAge) {
+                  ASSERT_EQ(v, V::kTooOld) << "age " << age;
+                  continue;
+                }
+                ASSERT_EQ(v, V::kValid) << "mss " << mss << " ws " << ws << " age " << age;
+                ASSERT_EQ(out.mss, expected_mss(mss));
+                ASSERT_EQ(out.timestamps, ts != 0);
+                if (ts) {
+                  const uint8_t want_ws =
+                      ws < 0 ? kNoWscale : static_cast<uint8_t>(ws > 14 ? 14 : ws);
+                  ASSERT_EQ(out.wscale, want_ws) << ws;
+                  ASSERT_EQ(out.sack_permitted, sack != 0);
+                  ASSERT_EQ(out.ecn, ecn != 0);
+                } else {  // without timestamps the options are given up
+                  ASSERT_EQ(out.wscale, kNoWscale);
+                  ASSERT_FALSE(out.sack_permitted);
+                  ASSERT_FALSE(out.ecn);
+                }
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 18 * 17 * 8 * 3 * 2);
+}
+
+TEST(SynCookie, TsValNeverAheadOfASmallClock) {
+  const Codec codec(kSecretA, kNow);
+  const TcpOptions o = syn_options(1460, -1, true, true);  // low bits 0x1f
+  for (uint32_t now_ts : {0u, 5u, 30u, 63u, 64u, 65u, 0xffffffffu}) {
+    const Codec::Cookie c = codec.encode(kTuple, Seq(1), o, true, kNow, now_ts);
+    EXPECT_EQ(c.ts_val & 0x3f, 0x3fu);
+    const int32_t behind = static_cast<int32_t>(now_ts - c.ts_val);
+    EXPECT_GE(behind, 0) << now_ts;
+    EXPECT_LT(behind, 64) << now_ts;
+  }
+}
+
+TEST(SynCookie, CounterWrapsAtTwoToTheEight) {
+  const Codec codec(kSecretA, 0);
+  const TcpOptions o = syn_options(1440, 7, true, true);
+  for (uint64_t count :
+       {uint64_t{253}, uint64_t{254}, uint64_t{255}, uint64_t{511}, (uint64_t{1} << 40) - 1}) {
+    const Codec::Cookie c = codec.encode(kTuple, Seq(99), o, false, count * kStep, kNowTs);
+    const Segment ack = ack_for(c, Seq(99), true);
+    CookieOptions out;
+    for (uint64_t d = 0; d <= Codec::kMaxAge; ++d) {
+      EXPECT_EQ(codec.validate(kTuple, ack, (count + d) * kStep, out), V::kValid)
+          << count << "+" << d;
+      EXPECT_EQ(out.mss, 1440);
+      EXPECT_EQ(out.wscale, 7);
+    }
+    EXPECT_EQ(codec.validate(kTuple, ack, (count + Codec::kMaxAge + 1) * kStep, out), V::kTooOld);
+    EXPECT_EQ(codec.validate(kTuple, ack, (count + 255) * kStep, out), V::kTooOld);
+    // 256 steps later the 8 counter bits alias "now", but the MAC was over the
+    // full counter: rejected as bad hash, not accepted.
+    EXPECT_EQ(codec.validate(kTuple, ack, (count + 256) * kStep, out), V::kBadHash);
+    // A cookie from the future (clock went back) is not valid either.
+    if (count > 0) {
+      EXPECT_NE(codec.validate(kTuple, ack, (count - 1) * kStep, out), V::kValid);
+    }
+  }
+}
+
+// Rule under test: kTooOld only for an authentic cookie past kMaxAge, so a
+// random ACK (a forgery) reads as bad_hash.
+TEST(SynCookie, ForgedCookiesAreBadHash) {
+  const Codec codec(kSecretA, kNow);
+  std::mt19937_64 rng(4987);
+  constexpr int kTries = 1'000'000;
+  int bad = 0, old = 0, valid = 0;
+  for (int i = 0; i < kTries; ++i) {
+    const uint64_t r = rng();
+    FourTuple t{static_cast<uint32_t>(r), 0xc0a80001, static_cast<uint16_t>(r >> 32), 80};
+    Segment s;
+    s.flags = tcpflag::kAck;
+    s.seq = Seq(static_cast<uint32_t>(rng()));
+    s.ack = Seq(static_cast<uint32_t>(rng()));
+    CookieOptions out;
+    switch (codec.validate(t, s, kNow, out)) {
+      case V::kBadHash:
+        ++bad;
+        break;
+      case V::kTooOld:
+        ++old;
+        break;
+      case V::kValid:
+        ++valid;
+        break;
+    }
+  }
+  // Chance per try: 3 * 4 / 2^32 valid, 253 * 4 / 2^32 too old.
+  EXPECT_GE(bad, kTries - kTries / 10000) << "too_old " << old << " valid " << valid;
+  EXPECT_LE(valid, 2);
+}
+
+TEST(SynCookie, FlippedAckBitsAreRejected) {
+  const Codec codec(kSecretA, kNow);
+  std::mt19937 rng(1337);
+  for (int mss : {536, 1300, 1440, 1460}) {
+    for (int trial = 0; trial < 50; ++trial) {
+      const Seq client_isn(rng());
+      const TcpOptions o = syn_options(mss, 7, true, true);
+      const Codec::Cookie c = codec.encode(kTuple, client_isn, o, false, kNow, kNowTs);
+      const Segment good = ack_for(c, client_isn, true);
+      CookieOptions out;
+      ASSERT_EQ(codec.validate(kTuple, good, kNow, out), V::kValid);
+      for (int bit = 0; bit < 32; ++bit) {
+        Segment s = good;
+        s.ack = Seq(good.ack.raw() ^ (1u << bit));
+        const V v = codec.validate(kTuple, s, kNow, out);
+        if (bit >= 2) {
+          EXPECT_NE(v, V::kValid) << "bit " << bit;
+        } else if (v == V::kValid) {
+          // Linux layout: the MSS index is added under the MAC, not covered
+          // by it, so a flip of bit 0/1 can only move it to another table entry.
+          EXPECT_NE(out.mss, mss) << "bit " << bit;
+        }
+      }
+    }
+  }
+}
+
+TEST(SynCookie, OtherTupleOrClientIsnIsBadHash) {
+  const Codec codec(kSecretA, kNow);
+  const TcpOptions o = syn_options(1460, 7, true, true);
+  const Codec::Cookie c = codec.encode(kTuple, Seq(5000), o, true, kNow, kNowTs);
+  const Segment ack = ack_for(c, Seq(5000), true);
+  CookieOptions out;
+  ASSERT_EQ(codec.validate(kTuple, ack, kNow, out), V::kValid);
+
+  std::vector<FourTuple> others;
+  for (int bit : {0, 7, 31}) {
+    FourTuple t = kTuple;
+    t.remote_ip ^= 1u << bit;
+    others.push_back(t);
+    t = kTuple;
+    t.local_ip ^= 1u << bit;
+    others.push_back(t);
+  }
+  for (int bit : {0, 15}) {
+    FourTuple t = kTuple;
+    t.remote_port ^= static_cast<uint16_t>(1u << bit);
+    others.push_back(t);
+    t = kTuple;
+    t.local_port ^= static_cast<uint16_t>(1u << bit);
+    others.push_back(t);
+  }
+  others.push_back({kTuple.local_ip, kTuple.remote_ip, kTuple.local_port, kTuple.remote_port});
+  for (const FourTuple& t : others) EXPECT_EQ(codec.validate(t, ack, kNow, out), V::kBadHash);
+
+  // Another client ISN. The ISN is added, not hashed (as Linux), so a change of
+  // 1-3 only moves the MSS index (covered in FlippedAckBitsAreRejected).
+  for (uint32_t delta : {4u, 0x100u, 0x10000u, 0x1000000u, 0x80000000u, 0xfffffffcu}) {
+    Segment other_isn = ack;
+    other_isn.seq = ack.seq + delta;
+    EXPECT_EQ(codec.validate(kTuple, other_isn, kNow, out), V::kBadHash) << delta;
+  }
+  // Another secret does not know the cookie.
+  EXPECT_EQ(Codec(kSecretB, kNow).validate(kTuple, ack, kNow, out), V::kBadHash);
+}
+
+TEST(SynCookie, RotationKeepsCookiesInFlight) {
+  Codec codec(kSecretA, kNow);
+  const TcpOptions o = syn_options(1300, 3, false, true);
+  const Codec::Cookie c = codec.encode(kTuple, Seq(77), o, false, kNow, kNowTs);
+  const Segment ack = ack_for(c, Seq(77), true);
+  codec.rotate(kSecretB, kNow);
+  CookieOptions out;
+  EXPECT_EQ(codec.validate(kTuple, ack, kNow, out), V::kValid);
+  EXPECT_EQ(out.mss, 1300);
+  EXPECT_EQ(out.wscale, 3);
+  for (uint64_t d = 1; d <= Codec::kMaxAge; ++d)
+    EXPECT_EQ(codec.validate(kTuple, ack, kNow + d * kStep, out), V::kValid) << d;
+  EXPECT_NE(codec.validate(kTuple, ack, kNow + (Codec::kMaxAge + 1) * kStep, out), V::kValid);
+  // New cookies use the new secret only.
+  const Codec::Cookie c2 = codec.encode(kTuple, Seq(77), o, false, kNow, kNowTs);
+  EXPECT_EQ(Codec(kSecretB, kNow).validate(kTuple, ack_for(c2, Seq(77), true), kNow, out),
+            V::kValid);
+}
+
+TEST(SynCookie, PreviousSecretTooOldCookieIsTooOld) {
+  // Made with A at count n, rotated to B at n + 2, checked at n + 3: the
+  // previous secret is still consulted, authenticates it, and it is too old.
+  Codec codec(kSecretA, kNow);
+  const TcpOptions o = syn_options(1460, -1, false, false);
+  const Codec::Cookie c = codec.encode(kTuple, Seq(1), o, false, kNow, kNowTs);
+  const Segment ack = ack_for(c, Seq(1), false);
+  codec.rotate(kSecretB, kNow + 2 * kStep);
+  CookieOptions out;
+  EXPECT_EQ(codec.validate(kTuple, ack, kNow + 2 * kStep, out), V::kValid);
+  EXPECT_EQ(codec.validate(kTuple, ack, kNow + 3 * kStep, out), V::kTooOld);
+}
+
+TEST(SynCookie, PreviousSecretNotUsedWhenRotatedLongAgo) {
+  // A cookie under secret A at count n is fresh, but this codec dropped A as
+  // "previous" more than kMaxAge steps ago: it must not be consulted.
+  const Codec::Cookie c =
+      Codec(kSecretA, kNow)
+          .encode(kTuple, Seq(9), syn_options(1460, 7, true, true), false, kNow, kNowTs);
+  const Segment ack = ack_for(c, Seq(9), true);
+  CookieOptions out;
+
+  Codec stale(kSecretA, kNow - 10 * kStep);
+  stale.rotate(kSecretB, kNow - (Codec::kMaxAge + 1) * kStep);
+  EXPECT_EQ(stale.validate(kTuple, ack, kNow, out), V::kBadHash);
+
+  Codec recent(kSecretA, kNow - 10 * kStep);
+  recent.rotate(kSecretB, kNow - Codec::kMaxAge * kStep);
+  EXPECT_EQ(recent.validate(kTuple, ack, kNow, out), V::kValid);
+
+  // Two rotations: A is gone even right away.
+  Codec twice(kSecretA, kNow);
+  twice.rotate(kSecretB, kNow);
+  twice.rotate(kSecretC, kNow);
+  EXPECT_EQ(twice.validate(kTuple, ack, kNow, out), V::kBadHash);
+}
+
+TEST(SynCookie, WscaleFifteenInTsEcrMeansNone) {
+  const Codec codec(kSecretA, kNow);
+  const Codec::Cookie c =
+      codec.encode(kTuple, Seq(3), syn_options(1460, -1, false, true), false, kNow, kNowTs);
+  EXPECT_EQ(c.ts_val & 0xf, 0xfu);
+  CookieOptions out;
+  ASSERT_EQ(codec.validate(kTuple, ack_for(c, Seq(3), true), kNow, out), V::kValid);
+  EXPECT_EQ(out.wscale, kNoWscale);
+  EXPECT_TRUE(out.timestamps);
+}
+
+}  // namespace
+}  // namespace synack::tcp
