@@ -263,7 +263,13 @@ void Worker::count_output(const tcp::Output& out) {
   if (out.drop != tcp::Drop::kNone) c.drop(drop_for(out.drop));
   if (out.events) {
     if (out.has(kEstablished)) c.connections_established.add();
-    if (out.has(kClosed)) (out.has(kReset) ? c.connections_reset : c.connections_closed).add();
+    if (out.has(kClosed)) {
+      // A SYN-ACK given up on never was a connection; everything else was.
+      if (out.has(kGaveUp) && !out.has(kResetSent))
+        c.half_open_expired.add();
+      else
+        (out.has(kReset) ? c.connections_reset : c.connections_closed).add();
+    }
     if (out.has(kTimeWaitExpired)) c.time_wait_expired.add();
     if (out.has(kSynAckRetransmit)) c.synack_retransmits.add();
     if (out.has(kRetransmit)) c.retransmits.add();

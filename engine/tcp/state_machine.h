@@ -61,8 +61,9 @@ enum class Drop : uint8_t {
   kListenNoSyn,       // neither SYN, ACK nor RST to a listener
   kClosedPort,        // no TCB (RST sent unless the segment was a RST)
   kDuplicate,         // retransmitted segment already processed (ACK sent)
+  kSynSentNoSyn,      // SYN-SENT: acceptable or no ACK, but neither SYN nor RST (3.10.7.3 step 5)
 };
-inline constexpr int kNumDrops = 14;
+inline constexpr int kNumDrops = 15;
 const char* drop_name(Drop d);
 
 namespace event {

@@ -37,6 +37,7 @@ inline constexpr uint8_t kRequestSeen = 0x08;  // first request received, respon
 inline constexpr uint8_t kFinQueued = 0x10;    // our FIN is part of the send sequence
 inline constexpr uint8_t kFinReceived = 0x20;  // peer's FIN consumed (rcv_nxt past it)
 inline constexpr uint8_t kEcn = 0x40;          // peer asked for ECN (RFC 3168), unused for now
+inline constexpr uint8_t kActiveOpen = 0x80;   // we sent the first SYN (open()): client role
 }  // namespace tcbflag
 
 struct Tcb {

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Runs the unit suites of build/ and build-asan/ (each GoogleTest binary that
+meson knows, case by case) and the integration tests, then prints one line
+"N passed, M failed". Used by scripts/test.sh; assumes both builds exist."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def unit_suites(build):
+    out = subprocess.run(["meson", "introspect", "--tests", build], capture_output=True,
+                         text=True, check=True).stdout
+    return [t for t in json.loads(out) if "unit" in t.get("suite", [])]
+
+
+def run_gtest(test, label):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        report = f.name
+    env = dict(os.environ)
+    env.update(test.get("env", {}) or {})
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    cmd = test["cmd"] + ["--gtest_output=json:" + report]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900,
+                       cwd=test.get("workdir") or ROOT)
+    passed = failed = 0
+    try:
+        with open(report) as f:
+            data = json.load(f)
+        for suite in data.get("testsuites", []):
+            for case in suite.get("testsuite", []):
+                if case.get("result") == "SKIPPED" or case.get("status") == "NOTRUN":
+                    continue
+                if case.get("failures"):
+                    failed += 1
+                    print("  FAIL %s %s.%s" % (label, suite["name"], case["name"]))
+                else:
+                    passed += 1
+    except (OSError, ValueError):
+        pass
+    finally:
+        if os.path.exists(report):
+            os.unlink(report)
+    if p.returncode != 0 and failed == 0:
+        failed = 1  # crashed, sanitizer report, or no report at all
+        print("  FAIL %s %s exited %d\n%s%s" % (label, test["name"], p.returncode,
+                                                p.stdout[-3000:], p.stderr[-3000:]))
+    print("%-10s %-14s %d passed, %d failed" % (label, test["name"], passed, failed), flush=True)
+    return passed, failed
+
+
+def main():
+    total_p = total_f = 0
+    for build, label in (("build", "unit"), ("build-asan", "asan-unit")):
+        for t in unit_suites(os.path.join(ROOT, build)):
+            p, f = run_gtest(t, label)
+            total_p += p
+            total_f += f
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        summary = f.name
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "integration", "run.py"),
+                    "--summary", summary] + sys.argv[1:], cwd=ROOT)
+    try:
+        with open(summary) as f:
+            s = json.load(f)
+        total_p += len(s["passed"])
+        total_f += len(s["failed"])
+        os.unlink(summary)
+    except (OSError, ValueError):
+        print("integration: no summary (runner crashed)")
+        total_f += 1
+    print("%d passed, %d failed" % (total_p, total_f))
+    return 1 if total_f else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
