@@ -14,7 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def unit_suites(build):
     out = subprocess.run(["meson", "introspect", "--tests", build], capture_output=True,
                          text=True, check=True).stdout
-    return [t for t in json.loads(out) if "unit" in t.get("suite", [])]
+    return [t for t in json.loads(out)
+            if any(s.split(":")[-1] == "unit" for s in t.get("suite", []))]
 
 
 def run_gtest(test, label):
@@ -48,7 +49,7 @@ def run_gtest(test, label):
         failed = 1  # crashed, sanitizer report, or no report at all
         print("  FAIL %s %s exited %d\n%s%s" % (label, test["name"], p.returncode,
                                                 p.stdout[-3000:], p.stderr[-3000:]))
-    print("%-10s %-14s %d passed, %d failed" % (label, test["name"], passed, failed), flush=True)
+    print("%-10s %-12s %4d ok, %d failing" % (label, test["name"], passed, failed), flush=True)
     return passed, failed
 
 

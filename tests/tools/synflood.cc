@@ -442,13 +442,24 @@ void write_ipv4(uint8_t* p, const FrameTemplate& t, const SynFields& f, size_t l
 // Linux SYN option layout: MSS, SACK_PERM, TS, NOP, WS = exactly 20 bytes, so
 // frames look like what the engine meets in the wild.
 void write_syn_options(uint8_t* p, uint32_t tsval) {
-  p[0] = 2, p[1] = 4, put_be16(p + 2, 1460);  // MSS
-  p[4] = 4, p[5] = 2;                         // SACK permitted
-  p[6] = 8, p[7] = 10;                        // timestamps
+  // MSS 1460 (kind 2, len 4).
+  p[0] = 2;
+  p[1] = 4;
+  put_be16(p + 2, 1460);
+  // SACK permitted (kind 4, len 2).
+  p[4] = 4;
+  p[5] = 2;
+  // Timestamps (kind 8, len 10); TSecr is 0 on a SYN.
+  p[6] = 8;
+  p[7] = 10;
   put_be32(p + 8, tsval);
-  put_be32(p + 12, 0);              // TSecr is 0 on a SYN
-  p[16] = 1;                        // NOP pads WS to a 4-byte boundary
-  p[17] = 3, p[18] = 3, p[19] = 7;  // window scale 7
+  put_be32(p + 12, 0);
+  // NOP pads window scale to a 4-byte boundary.
+  p[16] = 1;
+  // Window scale 7 (kind 3, len 3).
+  p[17] = 3;
+  p[18] = 3;
+  p[19] = 7;
 }
 
 void write_tcp(uint8_t* p, const FrameTemplate& t, const SynFields& f, size_t l4_len) {
@@ -467,8 +478,8 @@ void write_tcp(uint8_t* p, const FrameTemplate& t, const SynFields& f, size_t l4
 // TCP checksum covers the IPv4 pseudo header plus the whole segment.
 void fill_tcp_csum(uint8_t* tcp, uint32_t src_ip, uint32_t dst_ip, size_t l4_len) {
   uint32_t acc = 0;
-  acc += src_ip >> 16, acc += src_ip & 0xFFFF;
-  acc += dst_ip >> 16, acc += dst_ip & 0xFFFF;
+  acc += (src_ip >> 16) + (src_ip & 0xFFFF);
+  acc += (dst_ip >> 16) + (dst_ip & 0xFFFF);
   acc += 6;  // protocol
   acc += static_cast<uint32_t>(l4_len);
   put_be16(tcp + 16, fold_csum(sum16(tcp, l4_len, acc)));
@@ -595,13 +606,14 @@ int open_packet_socket(const std::string& iface) {
   return fd;
 }
 
-// Token bucket. Capacity is ~10 ms of tokens (1..kBatch) so low rates are
-// spread evenly and high rates still get full sendmmsg batches.
+// Token bucket. Capacity is 10 ms of tokens: enough to absorb sleep overshoot
+// and scheduler hiccups on shared cores without losing rate, small enough that
+// a stall never turns into a long line-rate burst.
 class Pacer {
  public:
   Pacer(uint64_t rate, double now)
       : rate_(static_cast<double>(rate)),
-        cap_(std::clamp(rate_ / 100.0, 1.0, static_cast<double>(kBatch))),
+        cap_(std::max(1.0, rate_ / 100.0)),
         tokens_(rate ? 1.0 : 0.0),
         last_(now) {}
 
@@ -615,8 +627,13 @@ class Pacer {
     return n;
   }
 
-  // Sleep until at least one token is due (capped so bounds stay responsive).
-  void wait() const { sleep_s(std::min(0.01, (1.0 - tokens_) / rate_)); }
+  // Sleep until ~1 ms worth of frames (at least 1, at most `want`) is due:
+  // low rates stay evenly spaced, high rates get full sendmmsg batches.
+  // Capped at 10 ms so bounds and signals stay responsive.
+  void wait(size_t want) const {
+    double target = std::clamp(rate_ / 1000.0, 1.0, static_cast<double>(want));
+    sleep_s(std::min(0.01, (target - tokens_) / rate_));
+  }
 
  private:
   double rate_;
@@ -687,7 +704,7 @@ int run_send(const Options& o, FrameTemplate t) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(kBatch, limit - st.sent));
     size_t n = pacer.grant(want, now);
     if (n == 0) {
-      pacer.wait();
+      pacer.wait(want);
       continue;
     }
     for (size_t i = 0; i < n; ++i) gen.next(frames[i]);
