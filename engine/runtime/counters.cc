@@ -20,6 +20,7 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
   half_open_flows += w.half_open_flows.get();
   established_flows += w.established_flows.get();
   time_wait_flows += w.time_wait_flows.get();
+  if (w.half_open_peak.get() > half_open_peak) half_open_peak = w.half_open_peak.get();
   lcores_in_cookie_mode += w.cookie_mode_active.get();
 }
 

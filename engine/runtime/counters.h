@@ -85,6 +85,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter half_open_flows;
   Counter established_flows;
   Counter time_wait_flows;
+  Counter half_open_peak;      // most SYN-RECEIVED records this lcore ever held
   Counter cookie_mode_active;  // 1 while overload mode answers with cookies
 
   void drop(DropReason r) {
@@ -102,6 +103,7 @@ struct CounterTotals {
   uint64_t half_open_flows = 0;
   uint64_t established_flows = 0;
   uint64_t time_wait_flows = 0;
+  uint64_t half_open_peak = 0;  // the largest of the lcores' peaks
   uint64_t lcores_in_cookie_mode = 0;
 
   void accumulate(const WorkerCounters& w);

@@ -69,6 +69,7 @@ std::string to_json(const ExitReport& r) {
   field("half_open_flows", t.half_open_flows);
   field("established_flows", t.established_flows);
   field("time_wait_flows", t.time_wait_flows);
+  field("half_open_peak", t.half_open_peak);
   field("mbufs_in_use", r.mbufs_in_use);
   field("mbufs_total", r.mbufs_total);
   field("workers", r.workers);

@@ -23,6 +23,7 @@ void add_totals(rte_tel_data* d, const CounterTotals& t) {
   rte_tel_data_add_dict_u64(d, "half_open_flows", t.half_open_flows);
   rte_tel_data_add_dict_u64(d, "established_flows", t.established_flows);
   rte_tel_data_add_dict_u64(d, "time_wait_flows", t.time_wait_flows);
+  rte_tel_data_add_dict_u64(d, "half_open_peak", t.half_open_peak);
   rte_tel_data_add_dict_u64(d, "lcores_in_cookie_mode", t.lcores_in_cookie_mode);
   rte_tel_data* rej = rte_tel_data_alloc();
   if (rej) {

@@ -156,17 +156,23 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
   }
   update_cookie_mode();
   Peer peer{f.src_mac, key};
-  tcp::Output out;
   if (cookie_active_) {
+    // The hottest path: nothing stored, one segment, written over the SYN.
     bool ecn = (seg.flags & (tcp::tcpflag::kEce | tcp::tcpflag::kCwr)) ==
                (tcp::tcpflag::kEce | tcp::tcpflag::kCwr);
     tcp::SynCookieCodec::Cookie c = codec_.encode(key, seg.seq, seg.opts, ecn, now_s_, now_ms_);
-    endpoint_.cookie_synack(seg, c.isn, c.ts_val, out);
+    tcp::TxSegment t;
+    endpoint_.cookie_synack(seg, c.isn, c.ts_val, t);
     counters_->cookies_sent.add();
+    counters_->synack_sent.add();
     last_cookie_s_ = now_s_ + 1;
-    apply(-1, tcp::State::kListen, out, m, peer);
+    if (write_segment(m, t, peer))
+      queue_tcp(m);
+    else
+      rte_pktmbuf_free(m);
     return;
   }
+  tcp::Output out;
   if (state_count_[static_cast<int>(tcp::State::kSynReceived)] >= cfg_.backlog) {
     drop(m, DropReason::backlog_full);
     return;
@@ -247,6 +253,10 @@ void Worker::apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_m
         if (before != tcp::State::kListen && before != tcp::State::kClosed)
           state_count_[static_cast<int>(before)]--;
         state_count_[static_cast<int>(after)]++;
+        if (after == tcp::State::kSynReceived) {
+          uint32_t half_open = state_count_[static_cast<int>(after)];
+          if (half_open > counters_->half_open_peak.get()) counters_->half_open_peak.set(half_open);
+        }
       }
       if (out.timer == tcp::TimerOp::kArm)
         timers_->arm(i, uint64_t{now_ms_} + out.timer_ms);
@@ -292,7 +302,7 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer) {
       continue;
     }
     if (write_segment(b, out.tx[i], peer))
-      send(b);
+      queue_tcp(b);
     else
       rte_pktmbuf_free(b);
   }
@@ -327,7 +337,6 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
   uint8_t* d = rte_pktmbuf_mtod(b, uint8_t*);
   uint16_t hl = wire::write_tcp_headers(d, spec);
   if (s.data_len) std::memcpy(d + hl, cfg_.response.data() + s.data_off, s.data_len);
-  wire::finish_tcp_checksum(d, p_.tx_tcp_csum_offload);
   b->data_len = static_cast<uint16_t>(total);
   b->pkt_len = total;
   b->nb_segs = 1;
@@ -340,6 +349,19 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
     b->ol_flags = 0;
   }
   return true;
+}
+
+void Worker::queue_tcp(rte_mbuf* m) {
+  pending_[n_pending_++] = m;
+  if (n_pending_ == RTE_DIM(pending_)) finish_pending();
+}
+
+void Worker::finish_pending() {
+  for (uint16_t i = 0; i < n_pending_; i++) {
+    wire::finish_tcp_checksum(rte_pktmbuf_mtod(pending_[i], uint8_t*), p_.tx_tcp_csum_offload);
+    send(pending_[i]);
+  }
+  n_pending_ = 0;
 }
 
 void Worker::on_timer(uint32_t idx) {

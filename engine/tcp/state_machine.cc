@@ -30,7 +30,7 @@ const char* drop_name(Drop d) {
 }
 
 void Endpoint::on_closed(const Segment& seg, Output& out) {
-  out = Output{};
+  out.reset();
   // RFC 9293 3.10.7.1: "If the state is CLOSED [...] An incoming segment
   // containing a RST is discarded. An incoming segment not containing a RST
   // causes a RST to be sent in response."
@@ -40,7 +40,7 @@ void Endpoint::on_closed(const Segment& seg, Output& out) {
 
 void Endpoint::on_listen(const Segment& seg, Seq iss, uint32_t now_ms, Tcb& tcb,
                          Output& out) const {
-  out = Output{};
+  out.reset();
   // RFC 9293 3.10.7.2 first: "check for a RST [...] should be ignored".
   if (seg.has(tcpflag::kRst)) {
     out.drop = Drop::kListenRst;
@@ -85,13 +85,13 @@ void Endpoint::on_listen(const Segment& seg, Seq iss, uint32_t now_ms, Tcb& tcb,
 }
 
 void Endpoint::on_segment(Tcb& tcb, const Segment& seg, uint32_t now_ms, Output& out) const {
-  out = Output{};
+  out.reset();
   Ctx c{cfg_, tcb, now_ms, out};
   detail::segment_arrives(c, seg);
 }
 
 void Endpoint::open(Tcb& tcb, Seq iss, uint32_t now_ms, Output& out) const {
-  out = Output{};
+  out.reset();
   // RFC 9293 3.10.1 OPEN, active: "A SYN segment of the form <SEQ=ISS><CTL=SYN>
   // is sent. Set SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state".
   tcb = Tcb{};
@@ -109,8 +109,12 @@ void Endpoint::open(Tcb& tcb, Seq iss, uint32_t now_ms, Output& out) const {
 
 void Endpoint::cookie_synack(const Segment& syn, Seq cookie_isn, uint32_t cookie_ts,
                              Output& out) const {
-  out = Output{};
-  TxSegment& t = out.add();
+  out.reset();
+  cookie_synack(syn, cookie_isn, cookie_ts, out.add());
+}
+
+void Endpoint::cookie_synack(const Segment& syn, Seq cookie_isn, uint32_t cookie_ts,
+                             TxSegment& t) const {
   t.seq = cookie_isn;
   t.ack = syn.seq + 1;
   t.flags = tcpflag::kSyn | tcpflag::kAck;
@@ -132,7 +136,7 @@ void Endpoint::cookie_synack(const Segment& syn, Seq cookie_isn, uint32_t cookie
 
 void Endpoint::on_cookie_ack(const Segment& ack, const CookieOptions& opts, uint32_t now_ms,
                              Tcb& tcb, Output& out) const {
-  out = Output{};
+  out.reset();
   tcb = Tcb{};
   tcb.iss = ack.ack - 1;
   tcb.irs = ack.seq - 1;

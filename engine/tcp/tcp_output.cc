@@ -43,8 +43,12 @@ void add_data(Ctx& c, Seq seq, uint32_t len, bool fin) {
   t->data_len = static_cast<uint16_t>(len);
 }
 
+// RFC 9293 3.7.1: the MSS counts data only when the header carries no
+// options, so the timestamp option (RFC 7323, 12 bytes with its NOPs) comes
+// out of every segment's payload; otherwise a full segment overruns the MTU.
 uint32_t segment_cap(const Tcb& tcb) {
-  return std::min<uint32_t>(tcb.snd_mss, 0xFFFF);
+  uint32_t opts = tcb.has(tcbflag::kTimestamps) ? 12 : 0;
+  return std::min<uint32_t>(tcb.snd_mss - opts, 0xFFFF);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ void data_timeout(Ctx& c) {
 }  // namespace
 
 void Endpoint::on_timer(Tcb& tcb, uint32_t now_ms, Output& out) const {
-  out = Output{};
+  out.reset();
   Ctx c{cfg_, tcb, now_ms, out};
   switch (tcb.state) {
     case State::kClosed:

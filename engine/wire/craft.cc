@@ -54,7 +54,6 @@ uint16_t write_tcp_headers(uint8_t* buf, const TcpHeaderSpec& s) {
   ip[ip::kProto] = kProtoTcp;
   store_be32(ip + ip::kSrc, s.src_ip);
   store_be32(ip + ip::kDst, s.dst_ip);
-  fill_ipv4_checksum(ip);
 
   uint8_t* t = ip + kIpv4MinHdrLen;
   store_be16(t + tcp::kSport, s.src_port);
@@ -73,6 +72,7 @@ uint16_t write_tcp_headers(uint8_t* buf, const TcpHeaderSpec& s) {
 void finish_tcp_checksum(uint8_t* buf, bool offload) {
   uint8_t* ip = buf + kEthHdrLen;
   uint8_t* t = ip + kIpv4MinHdrLen;
+  fill_ipv4_checksum(ip);
   if (offload)
     fill_tcp_pseudo_checksum(ip, t);
   else

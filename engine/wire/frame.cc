@@ -57,7 +57,7 @@ ParseError parse_icmp(const uint8_t* ip, const uint8_t* l4, const ParseOptions& 
   if (f.l4_len < kIcmpHdrLen) return ParseError::kBadIcmp;
   if (l4[icmp::kType] != icmp::kEchoRequest || l4[icmp::kCode] != 0) return ParseError::kBadIcmp;
   (void)ip;
-  if (!po.l4_csum_verified && rte_raw_cksum(l4, f.l4_len) != 0xffff)
+  if (!po.l4_csum_verified && csum_fold(csum_add(l4, f.l4_len)) != 0xffff)
     return ParseError::kBadIcmpChecksum;
   f.kind = FrameKind::kIcmpEcho;
   return ParseError::kOk;

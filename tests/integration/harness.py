@@ -16,6 +16,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SYNACK_BUILD", os.path.join(ROOT, "build"))
 SYNACK = os.path.join(BUILD, "engine", "app", "synack")
+SYNFLOOD = os.path.join(BUILD, "tests", "tools", "synflood")
 ENGINE_IP = "198.18.0.2"
 KERNEL_IP = "198.18.0.1"
 _seq = itertools.count()
@@ -162,15 +163,19 @@ class Engine:
         check(rc == 0, "synack exited %s:\n%s" % (rc, self.output()[-3000:]))
         return self.stats()
 
-    def telemetry(self, cmd):
-        """One dpdk-telemetry.py command against this engine's socket."""
-        p = self.ns.run(["dpdk-telemetry.py", "-f", self.tap], input=cmd + "\n", timeout=30)
-        out = p.stdout
-        start = out.find("{")
-        check(start >= 0, "no JSON from telemetry: " + out)
-        dec = json.JSONDecoder()
-        obj, _ = dec.raw_decode(out[start:])
-        return obj[cmd.split(",")[0]] if cmd.split(",")[0] in obj else obj
+    def telemetry(self, *cmds):
+        """dpdk-telemetry.py commands against this engine's socket; returns
+        the answers in order (one JSON object per command)."""
+        p = self.ns.run(["dpdk-telemetry.py", "-f", self.tap], input="\n".join(cmds) + "\n",
+                        timeout=30)
+        answers = []
+        for line in p.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                obj = json.loads(line)
+                answers.extend(obj.values())
+        check(len(answers) == len(cmds), "telemetry answered %r to %r" % (p.stdout, cmds))
+        return answers
 
 
 def wait_for(pred, timeout, what, interval=0.1):

@@ -56,7 +56,10 @@ def main():
     if args.summary:
         with open(args.summary, "w") as f:
             json.dump({"passed": passed, "failed": failed}, f)
-    print("%d passed, %d failed" % (len(passed), len(failed)))
+    if args.summary:  # the caller prints the one overall "N passed, M failed" line
+        print("integration  %4d ok, %d failing" % (len(passed), len(failed)))
+    else:
+        print("%d passed, %d failed" % (len(passed), len(failed)))
     return 1 if failed else 0
 
 

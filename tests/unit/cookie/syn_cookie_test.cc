@@ -1,5 +1,6 @@
 // The SYN cookie codec as a pure function: round trips over every option
-// combination and counter age, forgeries, tampering, other tuples, rotation.
+// combination and counter age, forgeries, tampering, other tuples, rotation,
+// and the hash-free rejection of stale cookies.
 #include "tcp/syn_cookie.h"
 
 #include <gtest/gtest.h>
@@ -163,7 +164,8 @@ TEST(SynCookie, TsValNeverAheadOfASmallClock) {
   }
 }
 
-TEST(SynCookie, CounterWrapsAtTwoToTheEight) {
+// The cookie keeps 2 count bits, the MAC covers the full 64-bit counter.
+TEST(SynCookie, CounterWrapsAtFour) {
   const Codec codec(kSecretA, 0);
   const TcpOptions o = syn_options(1440, 7, true, true);
   for (uint64_t count :
@@ -178,10 +180,12 @@ TEST(SynCookie, CounterWrapsAtTwoToTheEight) {
       EXPECT_EQ(out.wscale, 7);
     }
     EXPECT_EQ(codec.validate(kTuple, ack, (count + Codec::kMaxAge + 1) * kStep, out), V::kTooOld);
+    EXPECT_EQ(codec.validate(kTuple, ack, (count + 7) * kStep, out), V::kTooOld);
     EXPECT_EQ(codec.validate(kTuple, ack, (count + 255) * kStep, out), V::kTooOld);
-    // 256 steps later the 8 counter bits alias "now", but the MAC was over the
-    // full counter: rejected as bad hash, not accepted.
-    EXPECT_EQ(codec.validate(kTuple, ack, (count + 256) * kStep, out), V::kBadHash);
+    // 4k + 0..2 steps later the 2 count bits alias a fresh age, but the MAC
+    // was over the full counter: rejected as bad hash, not accepted.
+    for (uint64_t later : {uint64_t{4}, uint64_t{5}, uint64_t{6}, uint64_t{256}, uint64_t{1} << 20})
+      EXPECT_EQ(codec.validate(kTuple, ack, (count + later) * kStep, out), V::kBadHash) << later;
     // A cookie from the future (clock went back) is not valid either.
     if (count > 0) {
       EXPECT_NE(codec.validate(kTuple, ack, (count - 1) * kStep, out), V::kValid);
@@ -189,9 +193,9 @@ TEST(SynCookie, CounterWrapsAtTwoToTheEight) {
   }
 }
 
-// Rule under test: kTooOld only for an authentic cookie past kMaxAge, so a
-// random ACK (a forgery) reads as bad_hash.
-TEST(SynCookie, ForgedCookiesAreBadHash) {
+// Random ACKs (forgeries): about 1 in 4 is too old by its count bits, the
+// rest fail the 28-bit MAC.
+TEST(SynCookie, ForgedCookiesAreRejected) {
   const Codec codec(kSecretA, kNow);
   std::mt19937_64 rng(4987);
   constexpr int kTries = 1'000'000;
@@ -216,9 +220,10 @@ TEST(SynCookie, ForgedCookiesAreBadHash) {
         break;
     }
   }
-  // Chance per try: 3 * 4 / 2^32 valid, 253 * 4 / 2^32 too old.
-  EXPECT_GE(bad, kTries - kTries / 10000) << "too_old " << old << " valid " << valid;
+  // Chance per try: 3/4 * 2^-28 valid (expected 0.003 in 1e6).
+  EXPECT_GE(bad + old, kTries - kTries / 10000) << "valid " << valid;
   EXPECT_LE(valid, 2);
+  EXPECT_GT(bad, kTries / 2) << "too_old " << old;
 }
 
 TEST(SynCookie, FlippedAckBitsAreRejected) {
@@ -235,14 +240,15 @@ TEST(SynCookie, FlippedAckBitsAreRejected) {
       for (int bit = 0; bit < 32; ++bit) {
         Segment s = good;
         s.ack = Seq(good.ack.raw() ^ (1u << bit));
-        const V v = codec.validate(kTuple, s, kNow, out);
-        if (bit >= 2) {
-          EXPECT_NE(v, V::kValid) << "bit " << bit;
-        } else if (v == V::kValid) {
-          // Linux layout: the MSS index is added under the MAC, not covered
-          // by it, so a flip of bit 0/1 can only move it to another table entry.
-          EXPECT_NE(out.mss, mss) << "bit " << bit;
-        }
+        // The MAC covers the count and MSS bits too: nothing is malleable.
+        EXPECT_NE(codec.validate(kTuple, s, kNow, out), V::kValid) << "bit " << bit;
+      }
+      // Every other value of the low 4 bits (count and MSS index) as well.
+      for (uint32_t low = 0; low < 16; ++low) {
+        Segment s = good;
+        s.ack = Seq((((good.ack.raw() - 1) & ~0xfu) | low) + 1);
+        if (s.ack == good.ack) continue;
+        EXPECT_NE(codec.validate(kTuple, s, kNow, out), V::kValid) << "low " << low;
       }
     }
   }
@@ -276,15 +282,47 @@ TEST(SynCookie, OtherTupleOrClientIsnIsBadHash) {
   others.push_back({kTuple.local_ip, kTuple.remote_ip, kTuple.local_port, kTuple.remote_port});
   for (const FourTuple& t : others) EXPECT_EQ(codec.validate(t, ack, kNow, out), V::kBadHash);
 
-  // Another client ISN. The ISN is added, not hashed (as Linux), so a change of
-  // 1-3 only moves the MSS index (covered in FlippedAckBitsAreRejected).
-  for (uint32_t delta : {4u, 0x100u, 0x10000u, 0x1000000u, 0x80000000u, 0xfffffffcu}) {
+  // Another client ISN: it is under the MAC, so every change is rejected.
+  std::vector<uint32_t> deltas = {1, 2, 3, 4, 0x100, 0x10000, 0x1000000, 0xfffffffc, 0xffffffff};
+  for (int bit = 0; bit < 32; ++bit) deltas.push_back(1u << bit);  // single-bit flips below
+  std::mt19937 rng(6528);
+  for (int i = 0; i < 1000; ++i) deltas.push_back(rng() | 1);
+  for (size_t i = 0; i < deltas.size(); ++i) {
     Segment other_isn = ack;
-    other_isn.seq = ack.seq + delta;
-    EXPECT_EQ(codec.validate(kTuple, other_isn, kNow, out), V::kBadHash) << delta;
+    other_isn.seq = i >= 9 && i < 9 + 32 ? Seq(ack.seq.raw() ^ deltas[i]) : ack.seq + deltas[i];
+    ASSERT_NE(other_isn.seq, ack.seq);
+    EXPECT_EQ(codec.validate(kTuple, other_isn, kNow, out), V::kBadHash) << deltas[i];
   }
   // Another secret does not know the cookie.
   EXPECT_EQ(Codec(kSecretB, kNow).validate(kTuple, ack, kNow, out), V::kBadHash);
+}
+
+// The age check reads only the 2 count bits: kTooOld exactly when they put
+// the cookie 3 steps (mod 4) back, whatever the tuple, client ISN, MAC or
+// secret (so it is decided without hashing), i.e. for ~1/4 of random ACKs.
+TEST(SynCookie, GarbageAckTooOldWithoutHashing) {
+  Codec codec(kSecretA, kNow);
+  codec.rotate(kSecretB, kNow);  // previous secret consulted too
+  constexpr uint64_t kNowCount = kNow / kStep;
+  std::mt19937_64 rng(793);
+  constexpr int kTries = 200'000;
+  int old = 0;
+  for (int i = 0; i < kTries; ++i) {
+    const uint64_t r = rng();
+    const FourTuple t{static_cast<uint32_t>(r), static_cast<uint32_t>(r >> 32),
+                      static_cast<uint16_t>(rng()), 80};
+    Segment s;
+    s.flags = tcpflag::kAck;
+    s.seq = Seq(static_cast<uint32_t>(rng()));
+    s.ack = Seq(static_cast<uint32_t>(rng()));
+    CookieOptions out;
+    const V v = codec.validate(t, s, kNow, out);
+    const uint32_t age = static_cast<uint32_t>(kNowCount - (s.ack.raw() - 1)) & 3;
+    ASSERT_EQ(v == V::kTooOld, age > Codec::kMaxAge) << "age " << age;
+    old += v == V::kTooOld;
+  }
+  EXPECT_GT(old, kTries * 23 / 100);
+  EXPECT_LT(old, kTries * 27 / 100);
 }
 
 TEST(SynCookie, RotationKeepsCookiesInFlight) {

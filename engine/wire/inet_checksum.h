@@ -1,0 +1,62 @@
+// RFC 1071 ones' complement sums, tuned for the short headers of the SYN path.
+//
+// Why not rte_raw_cksum: it adds 16-bit words one at a time. Adding 32-bit
+// halves of 64-bit loads into a 64-bit accumulator gives the same sum (2^16 is
+// 1 modulo 2^16 - 1) in a quarter of the additions. build/bench/wire/bench_checksum
+// on this machine: 20 bytes 1.9 vs 2.3 ns (rte_raw_cksum), 40 bytes 2.6 vs 4.1 ns,
+// 60 bytes 3.3 vs 6.2 ns; tests/unit/wire checks both against RFC 1071.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace synack::wire {
+
+// Sum of `n` bytes as native-order 16-bit words, unfolded (add more, then fold).
+inline uint64_t csum_add(const void* data, size_t n, uint64_t acc = 0) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    acc += (v & 0xffffffffu) + (v >> 32);
+  }
+  if (n >= 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    acc += v;
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    acc += v;
+    p += 2;
+    n -= 2;
+  }
+  if (n) {
+    uint16_t v = 0;
+    std::memcpy(&v, p, 1);  // a lone last byte is the first byte of a zero-padded word
+    acc += v;
+  }
+  return acc;
+}
+
+// Folds an accumulated sum to 16 bits with end-around carries.
+inline uint16_t csum_fold(uint64_t acc) {
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffff) + (acc >> 16);
+  acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(acc);
+}
+
+// Sum of the TCP/UDP pseudo-header (RFC 9293 3.1) for the IPv4 header at `ip`.
+inline uint64_t csum_pseudo_ipv4(const uint8_t* ip, uint8_t proto, uint16_t l4_len) {
+  uint64_t acc = csum_add(ip + 12, 8);
+  uint8_t tail[4] = {0, proto, static_cast<uint8_t>(l4_len >> 8), static_cast<uint8_t>(l4_len)};
+  return csum_add(tail, 4, acc);
+}
+
+}  // namespace synack::wire
