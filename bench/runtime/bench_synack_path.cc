@@ -155,9 +155,9 @@ void BM_SynCookiePath(benchmark::State& st) {
   if (sent != static_cast<uint64_t>(st.iterations()) * kBurst)
     st.SkipWithError("not every SYN was answered with a cookie");
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * kBurst);
-  st.counters["ns_per_pkt"] = benchmark::Counter(
-      static_cast<double>(st.iterations()) * kBurst,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["ns_per_pkt"] =
+      benchmark::Counter(static_cast<double>(st.iterations()) * kBurst,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_SynCookiePath);
 
@@ -173,9 +173,9 @@ void BM_Harness(benchmark::State& st) {
     drain_tx();
   }
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * kBurst);
-  st.counters["ns_per_pkt"] = benchmark::Counter(
-      static_cast<double>(st.iterations()) * kBurst,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["ns_per_pkt"] =
+      benchmark::Counter(static_cast<double>(st.iterations()) * kBurst,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_Harness);
 
@@ -184,9 +184,9 @@ BENCHMARK(BM_Harness);
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   std::string prefix = "--file-prefix=bench-path-" + std::to_string(getpid());
-  std::vector<std::string> args = {argv[0], "--no-huge", "-m", "512", "--no-pci",
-                                   "--no-telemetry", "--log-level=lib.eal:error", "-l", "0",
-                                   prefix};
+  std::vector<std::string> args = {
+      argv[0], "--no-huge", "-m",  "512", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
+      "-l",    "0",         prefix};
   std::vector<char*> eal;
   for (auto& a : args) eal.push_back(a.data());
   if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {

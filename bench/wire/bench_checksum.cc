@@ -32,8 +32,8 @@ void BM_SynackCsum(benchmark::State& st) {
   auto b = buffer(static_cast<size_t>(st.range(0)));
   for (auto _ : st) {
     benchmark::DoNotOptimize(b.data());
-    benchmark::DoNotOptimize(
-        synack::wire::csum_fold(synack::wire::csum_add(b.data(), static_cast<size_t>(st.range(0)))));
+    benchmark::DoNotOptimize(synack::wire::csum_fold(
+        synack::wire::csum_add(b.data(), static_cast<size_t>(st.range(0)))));
   }
 }
 BENCHMARK(BM_SynackCsum)->Arg(20)->Arg(40)->Arg(60)->Arg(74);

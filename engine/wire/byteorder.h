@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "byteorder.h assumes a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "byteorder.h assumes a little-endian host");
 
 namespace synack::wire {
 

@@ -37,15 +37,14 @@ inline constexpr uint16_t tcp_frame_header_len(uint8_t opt_len) {
   return static_cast<uint16_t>(kEthHdrLen + kIpv4MinHdrLen + kTcpMinHdrLen + opt_len);
 }
 
-// Writes Ethernet, IPv4 (DF, TTL 64, no options) and TCP headers at `buf`,
-// checksums left for finish_tcp_checksum. Returns the header length; the frame
-// is that plus payload_len. The caller places the payload.
+// Writes Ethernet, IPv4 (DF, TTL 64, no options, with its checksum) and TCP
+// headers at `buf`, the TCP checksum left for finish_tcp_checksum. Returns the header length; the
+// frame is that plus payload_len. The caller places the payload.
 uint16_t write_tcp_headers(uint8_t* buf, const TcpHeaderSpec& s);
 
-// IPv4 header checksum, and the full TCP checksum or, with `offload`, only the
-// pseudo-header sum the NIC completes (RTE_MBUF_F_TX_TCP_CKSUM). Kept apart
-// from write_tcp_headers so a burst can write every header first and sum them
-// afterwards: summing a header right after writing it reads bytes still in the
+// The full TCP checksum or, with `offload`, only the pseudo-header sum the NIC completes
+// (RTE_MBUF_F_TX_TCP_CKSUM). Kept apart from write_tcp_headers so a burst can write every header
+// first and sum them afterwards: summing a header right after writing it reads bytes still in the
 // store buffer, and those store-forwarding stalls were ~10 ns per SYN-ACK
 // (perf annotate on bench_synack_path).
 void finish_tcp_checksum(uint8_t* buf, bool offload);

@@ -1,6 +1,9 @@
 // Option parsing/writing: round trips, malformed lists, byte-exact layouts.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 #include <array>
 #include <vector>
 
@@ -135,6 +138,64 @@ TEST(Options, Malformed) {
   EXPECT_FALSE(parse({8, 8, 0, 0, 0, 0, 0, 0}, o)) << "TS length 8";
   EXPECT_FALSE(parse({2, 4, 5}, o)) << "MSS truncated";
   EXPECT_FALSE(parse({2, 255, 5, 0xB4}, o)) << "huge length";
+}
+
+// The fast path for Linux's layouts must agree with the generic walk, and any
+// byte that breaks the layout must fall back to it (or be rejected by it).
+TEST(Options, LinuxLayoutFastPathAgreesWithGenericWalk) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    uint16_t mss = static_cast<uint16_t>(rng());
+    uint32_t tsv = static_cast<uint32_t>(rng()), tse = static_cast<uint32_t>(rng());
+    uint8_t ws = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> syn = {2,
+                                4,
+                                static_cast<uint8_t>(mss >> 8),
+                                static_cast<uint8_t>(mss),
+                                4,
+                                2,
+                                8,
+                                10,
+                                static_cast<uint8_t>(tsv >> 24),
+                                static_cast<uint8_t>(tsv >> 16),
+                                static_cast<uint8_t>(tsv >> 8),
+                                static_cast<uint8_t>(tsv),
+                                static_cast<uint8_t>(tse >> 24),
+                                static_cast<uint8_t>(tse >> 16),
+                                static_cast<uint8_t>(tse >> 8),
+                                static_cast<uint8_t>(tse),
+                                1,
+                                3,
+                                3,
+                                ws};
+    TcpOptions o;
+    ASSERT_TRUE(parse(syn, o));
+    EXPECT_TRUE(o.has_mss && o.sack_permitted && o.has_timestamps && o.has_wscale);
+    EXPECT_EQ(o.mss, mss);
+    EXPECT_EQ(o.ts_val, tsv);
+    EXPECT_EQ(o.ts_ecr, tse);
+    EXPECT_EQ(o.wscale, ws);
+    // One fixed byte changed: whatever the result, it is the generic walk's,
+    // which sees e.g. a WS length of 4 as malformed.
+    std::vector<uint8_t> bad = syn;
+    static constexpr int kFixed[] = {0, 1, 4, 5, 6, 7, 16, 17, 18};
+    int at = kFixed[rng() % 9];
+    bad[static_cast<size_t>(at)] =
+        static_cast<uint8_t>(bad[static_cast<size_t>(at)] + 1 + rng() % 200);
+    TcpOptions g;
+    bool ok = parse(bad, g);
+    if (ok) {
+      EXPECT_FALSE(g.has_mss && g.sack_permitted && g.has_timestamps && g.has_wscale &&
+                   g.mss == mss && g.wscale == ws)
+          << "byte " << at;
+    }
+    std::vector<uint8_t> data = {1,       1,       8,       10,      syn[8],  syn[9],
+                                 syn[10], syn[11], syn[12], syn[13], syn[14], syn[15]};
+    ASSERT_TRUE(parse(data, o));
+    EXPECT_TRUE(o.has_timestamps && !o.has_mss && !o.sack_permitted && !o.has_wscale);
+    EXPECT_EQ(o.ts_val, tsv);
+    EXPECT_EQ(o.ts_ecr, tse);
+  }
 }
 
 TEST(Options, ExhaustiveTwoByteListsNeverOverrun) {
