@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Kernel-socket TCP client for the tests (run inside the test namespace).
 
-  client.py HOST PORT MODE [N] [CONCURRENCY]
+  client.py HOST PORT MODE [N] [CONCURRENCY] [TIMEOUT_S]
 
 MODE
   once     connect, send a request, read the whole response (until EOF, or until
@@ -50,6 +50,7 @@ def main():
         print(json.dumps({"response": data.decode("latin-1")}))
         return
     n, conc = int(sys.argv[4]), int(sys.argv[5])
+    timeout = float(sys.argv[6]) if len(sys.argv) > 6 else 10.0
     lock = threading.Lock()
     counts = {"ok": 0, "failed": 0, "errors": []}
     next_i = [0]
@@ -61,7 +62,7 @@ def main():
                     return
                 next_i[0] += 1
             try:
-                data = one(host, port)
+                data = one(host, port, timeout)
                 good = data.startswith(b"HTTP/1.1 200 OK")
             except OSError as e:
                 good = False
