@@ -161,3 +161,36 @@ def test_telemetry_switches_mode_and_rotates_secret():
         final = eng.stop_and_stats()
         check(final["syncookies"] == "always", "exit JSON mode %s" % final["syncookies"])
         check(final["mbufs_in_use"] == 0, "mbufs_in_use %s" % final["mbufs_in_use"])
+
+
+def _limited_flood(src_net, flags):
+    with Namespace() as ns, Engine(ns, flags=["--syncookies=always", "--time_wait_ms=300"] +
+                                   flags) as eng:
+        flood = ns.popen([SYNFLOOD, "--iface=" + eng.tap, "--dst_mac=" + eng.mac,
+                          "--dst_ip=" + ENGINE_IP, "--dst_port=80", "--src_net=" + src_net,
+                          "--rate_pps=5000", "--duration_s=3"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        r = _client(ns, "many", 50, 5)
+        sent = _flood_result(flood)
+        check(r["ok"] == 50, "real clients beside a rate-limited flood: %s" % r)
+        st = eng.stop_and_stats()
+        check(st["syn_rate_limited"] == st["drops"]["syn_rate_limited"],
+              "counter %s vs drops %s" % (st["syn_rate_limited"], st["drops"]["syn_rate_limited"]))
+        # 15000 SYNs in 3 s against 100/s (+ a burst of 100) per bucket.
+        check(st["syn_rate_limited"] > 0.8 * sent["sent"],
+              "only %s of %s flood SYNs limited" % (st["syn_rate_limited"], sent["sent"]))
+        check(st["cookies_sent"] < 0.2 * sent["sent"] + 100, "cookies_sent %s" % st["cookies_sent"])
+        check(st["mbufs_in_use"] == 0, "mbufs_in_use %s" % st["mbufs_in_use"])
+
+
+def test_rate_limit_per_source():
+    # Two flood sources (a /30), each held to 100 SYN/s; the real client's own
+    # bucket is untouched.
+    _limited_flood("198.18.200.0/30", ["--syn_rate_per_source=100", "--syn_burst_per_source=100"])
+
+
+def test_rate_limit_per_prefix():
+    # 254 flood sources in one /24: each stays under its own limit, the /24's
+    # bucket stops them; the real client is in another /24.
+    _limited_flood("198.18.201.0/24", ["--syn_rate_per_source=1000",
+                                       "--syn_rate_per_prefix=100", "--syn_burst_per_prefix=100"])

@@ -184,6 +184,21 @@ TEST(Response, SegmentedByMssWithFinOnLast) {
   EXPECT_EQ(h.out.timer_ms, 1000u);
 }
 
+TEST(Response, TimestampOptionComesOutOfTheMss) {
+  // RFC 9293 3.7.1: the MSS is data plus options beyond the fixed header, so
+  // with timestamps (12 option bytes) a 1460-MSS peer gets 1448-byte segments;
+  // a full 1460 would make a 1512-byte IP packet on a 1500 MTU.
+  Harness h(server(3000, true));
+  h.syn_received(Seg().syn().seq(kCliIsn).mss(1460).ts(77));
+  h.in(Seg().seq(kCliIsn + 1).ack(kSrvIss + 1).wnd(65535).ts(78, h.tcb.ts_recent));
+  h.in(h.next().data(50).psh().ts(79, 1));
+  ASSERT_EQ(h.out.n_tx, 3);
+  EXPECT_EQ(h.out.tx[0].data_len, 1448);
+  EXPECT_EQ(h.out.tx[1].data_len, 1448);
+  EXPECT_EQ(h.out.tx[2].data_len, 3000 - 2 * 1448);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(h.out.tx[i].opts.has_timestamps);
+}
+
 TEST(Response, PeerWindowLimitsThenAckOpensIt) {
   Harness h(server(3000, true));
   h.syn_received(Seg().syn().seq(kCliIsn).mss(1000));
