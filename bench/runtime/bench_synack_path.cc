@@ -65,8 +65,7 @@ std::vector<uint8_t> make_syn(const wire::MacAddr& dst_mac, int i) {
   s.opt_len = sizeof opts;
   s.opts = opts;
   std::vector<uint8_t> f(wire::tcp_frame_header_len(sizeof opts));
-  wire::write_tcp_headers(f.data(), s);
-  wire::finish_tcp_checksum(f.data(), false);
+  wire::write_tcp_segment(f.data(), s);
   return f;
 }
 

@@ -42,6 +42,8 @@ DEFINE_string(close, "active",
 DEFINE_uint32(stats_interval_s, 0, "print a stats line every N seconds (0 = never)");
 DEFINE_uint32(duration_s, 0, "stop after N seconds (0 = run until SIGINT/SIGTERM)");
 DEFINE_string(stats_json, "", "write every counter as one JSON object to this file at exit");
+DEFINE_bool(tx_csum_offload, true,
+            "let the port compute TCP checksums when it can (false: always in software)");
 DEFINE_uint32(max_timer_expiries, 256, "timers handled per loop iteration at most");
 
 namespace synack::app {
@@ -151,6 +153,7 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
   cfg->cookie_rotate_s = FLAGS_cookie_rotate_s;
   if (!range("max_timer_expiries", FLAGS_max_timer_expiries, 1, 1u << 20, err)) return false;
   cfg->max_timer_expiries = FLAGS_max_timer_expiries;
+  cfg->tx_csum_offload = FLAGS_tx_csum_offload;
 
   auto& lim = cfg->limiter;
   lim.rate_per_source = FLAGS_syn_rate_per_source;

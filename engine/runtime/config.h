@@ -26,6 +26,7 @@ struct RuntimeConfig {
   uint32_t max_flows = 65536;         // per lcore
   uint32_t backlog = 1024;            // SYN-RECEIVED records per lcore
   uint32_t max_timer_expiries = 256;  // per loop iteration
+  bool tx_csum_offload = true;        // use the port's TCP checksum offload if it has one
   CookieMode syncookies = CookieMode::kOverload;
   uint32_t cookie_rotate_s = 300;
   flow::SourceLimiter::Config limiter;

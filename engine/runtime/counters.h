@@ -39,18 +39,18 @@ namespace synack::runtime {
   X(timer_expiries, "timers fired")
 
 // Drop reasons: every frame that is not answered or consumed lands in one.
-#define SYNACK_DROPS(X)                                                                       \
-  X(truncated)                                                                                \
-  X(unsupported_ethertype)                                                                    \
-  X(bad_arp)                                                                                  \
-  X(bad_ip_header) X(bad_ip_checksum) X(fragment) X(unsupported_protocol) X(bad_icmp)         \
-      X(bad_icmp_checksum) X(bad_tcp_header) X(bad_tcp_checksum) X(bad_source_address)        \
-          X(not_for_us) X(multi_segment) X(bad_tcp_options) X(out_of_window) X(paws)          \
-              X(rst_out_of_window) X(rst_challenged) X(syn_challenged) X(ack_unacceptable)    \
-                  X(no_ack) X(ack_in_syn_sent) X(listen_rst) X(listen_ack) X(listen_no_syn)   \
-                      X(closed_port) X(duplicate) X(backlog_full) X(flow_table_full)          \
-                          X(syn_rate_limited) X(cookie_bad_hash) X(cookie_too_old) X(no_mbuf) \
-                              X(syn_sent_no_syn)
+#define SYNACK_DROPS(X)                                                                           \
+  X(truncated)                                                                                    \
+  X(unsupported_ethertype)                                                                        \
+  X(bad_arp)                                                                                      \
+  X(bad_ip_header)                                                                                \
+  X(bad_ip_checksum) X(fragment) X(unsupported_protocol) X(bad_icmp) X(bad_icmp_checksum)         \
+      X(bad_tcp_header) X(bad_tcp_checksum) X(bad_source_address) X(not_for_us) X(multi_segment)  \
+          X(bad_tcp_options) X(out_of_window) X(paws) X(rst_out_of_window) X(rst_challenged)      \
+              X(syn_challenged) X(ack_unacceptable) X(no_ack) X(ack_in_syn_sent) X(listen_rst)    \
+                  X(listen_ack) X(listen_no_syn) X(closed_port) X(duplicate) X(backlog_full)      \
+                      X(flow_table_full) X(syn_rate_limited) X(cookie_bad_hash) X(cookie_too_old) \
+                          X(no_mbuf) X(syn_sent_no_syn)
 
 enum class DropReason : uint8_t {
 #define SYNACK_DROP_ENUM(name) name,

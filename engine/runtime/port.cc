@@ -41,7 +41,7 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     info->rss = true;
   }
   const uint64_t want_tx = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
-  if ((dev.tx_offload_capa & want_tx) == want_tx) {
+  if (cfg.tx_csum_offload && (dev.tx_offload_capa & want_tx) == want_tx) {
     conf.txmode.offloads |= want_tx;
     info->tx_tcp_csum = true;
   }

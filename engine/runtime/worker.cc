@@ -138,7 +138,6 @@ void Worker::tick(uint64_t now_tsc) {
   refresh_control();
   uint32_t fired =
       timers_->advance(ms, cfg_.max_timer_expiries, [this](uint32_t idx) { on_timer(idx); });
-  finish_pending();
   if (fired) counters_->timer_expiries.add(fired);
   update_cookie_mode();
   counters_->active_flows.set(flows_->size());
@@ -228,7 +227,6 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
     int32_t slot = table_changes_ == changes_before ? idx[j] : flows_->lookup(keys[j]);
     handle_tcp(tcp_pkts[j], frames[j], keys[j], slot);
   }
-  finish_pending();
 }
 
 void Worker::handle_arp(rte_mbuf* m, const wire::Frame& f) {

@@ -81,8 +81,6 @@ class Worker {
   void emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer);
   bool write_segment(rte_mbuf* m, const tcp::TxSegment& s, const Peer& peer);
   void send(rte_mbuf* m);
-  void queue_tcp(rte_mbuf* m);  // headers written; checksums at finish_pending()
-  void finish_pending();
   void drop(rte_mbuf* m, DropReason r);
   void free_flow(uint32_t idx, tcp::State state);
   void on_timer(uint32_t idx);
@@ -112,9 +110,7 @@ class Worker {
   uint64_t drain_tsc_ = 0;
   uint64_t last_drain_tsc_ = 0;
   uint32_t secret_gen_ = 0;
-  uint32_t table_changes_ = 0;
-  uint16_t n_pending_ = 0;
-  rte_mbuf* pending_[kBurst * tcp::Output::kMaxTx];  // bumped on every insert/erase
+  uint32_t table_changes_ = 0;  // bumped on every insert/erase
   uint64_t last_cookie_s_ = 0;  // when this lcore last sent a cookie (+1; 0 = never)
   CookieMode mode_ = CookieMode::kOverload;
   bool cookie_active_ = false;

@@ -167,7 +167,7 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
     counters_->synack_sent.add();
     last_cookie_s_ = now_s_ + 1;
     if (write_segment(m, t, peer))
-      queue_tcp(m);
+      send(m);
     else
       rte_pktmbuf_free(m);
     return;
@@ -302,7 +302,7 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer) {
       continue;
     }
     if (write_segment(b, out.tx[i], peer))
-      queue_tcp(b);
+      send(b);
     else
       rte_pktmbuf_free(b);
   }
@@ -313,7 +313,6 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer) {
 // received frame's own memory (answered in place, no allocation).
 bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& peer) {
   uint8_t opts[tcp::kMaxOptionBytes];
-  size_t opt_len = tcp::write_options(opts, s.opts);
   wire::TcpHeaderSpec spec;
   spec.src_mac = p_.mac;
   spec.dst_mac = peer.mac;
@@ -325,20 +324,19 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
   spec.ack = s.ack.raw();
   spec.wnd = s.wnd;
   spec.flags = s.flags;
-  spec.opt_len = static_cast<uint8_t>(opt_len);
+  spec.opt_len = static_cast<uint8_t>(tcp::write_options(opts, s.opts));
   spec.opts = opts;
+  spec.payload = cfg_.response.data() + s.data_off;
   spec.payload_len = s.data_len;
+  spec.csum_offload = p_.tx_tcp_csum_offload;
   rte_pktmbuf_reset_headroom(b);
   uint32_t total = wire::tcp_frame_header_len(spec.opt_len) + uint32_t{s.data_len};
   if (total > rte_pktmbuf_tailroom(b) + b->data_len) {
     counters_->drop(DropReason::no_mbuf);
     return false;
   }
-  uint8_t* d = rte_pktmbuf_mtod(b, uint8_t*);
-  uint16_t hl = wire::write_tcp_headers(d, spec);
-  if (s.data_len) std::memcpy(d + hl, cfg_.response.data() + s.data_off, s.data_len);
-  b->data_len = static_cast<uint16_t>(total);
-  b->pkt_len = total;
+  b->data_len = wire::write_tcp_segment(rte_pktmbuf_mtod(b, uint8_t*), spec);
+  b->pkt_len = b->data_len;
   b->nb_segs = 1;
   b->next = nullptr;
   if (p_.tx_tcp_csum_offload) {
@@ -349,19 +347,6 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
     b->ol_flags = 0;
   }
   return true;
-}
-
-void Worker::queue_tcp(rte_mbuf* m) {
-  pending_[n_pending_++] = m;
-  if (n_pending_ == RTE_DIM(pending_)) finish_pending();
-}
-
-void Worker::finish_pending() {
-  for (uint16_t i = 0; i < n_pending_; i++) {
-    wire::finish_tcp_checksum(rte_pktmbuf_mtod(pending_[i], uint8_t*), p_.tx_tcp_csum_offload);
-    send(pending_[i]);
-  }
-  n_pending_ = 0;
 }
 
 void Worker::on_timer(uint32_t idx) {

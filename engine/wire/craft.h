@@ -29,24 +29,20 @@ struct TcpHeaderSpec {
   uint16_t wnd = 0;
   uint8_t flags = 0;
   uint8_t opt_len = 0;            // multiple of 4, <= 40
-  const uint8_t* opts = nullptr;  // opt_len bytes
-  uint16_t payload_len = 0;       // bytes the caller puts right after the header
+  bool csum_offload = false;      // leave the pseudo-header sum for the NIC
+  const uint8_t* opts = nullptr;  // opt_len bytes, written with 32-bit stores
+  const uint8_t* payload = nullptr;
+  uint16_t payload_len = 0;
 };
 
 inline constexpr uint16_t tcp_frame_header_len(uint8_t opt_len) {
   return static_cast<uint16_t>(kEthHdrLen + kIpv4MinHdrLen + kTcpMinHdrLen + opt_len);
 }
 
-// Writes Ethernet, IPv4 (DF, TTL 64, no options, with its checksum) and TCP
-// headers at `buf`, the TCP checksum left for finish_tcp_checksum. Returns the header length; the
-// frame is that plus payload_len. The caller places the payload.
-uint16_t write_tcp_headers(uint8_t* buf, const TcpHeaderSpec& s);
-
-// The full TCP checksum or, with `offload`, only the pseudo-header sum the NIC completes
-// (RTE_MBUF_F_TX_TCP_CKSUM). Kept apart from write_tcp_headers so a burst can write every header
-// first and sum them afterwards: summing a header right after writing it reads bytes still in the
-// store buffer, and those store-forwarding stalls were ~10 ns per SYN-ACK
-// (perf annotate on bench_synack_path).
-void finish_tcp_checksum(uint8_t* buf, bool offload);
+// Writes a whole Ethernet + IPv4 (DF, TTL 64, no options) + TCP frame at
+// `buf`: headers, options, payload and both checksums (or, with csum_offload,
+// the pseudo-header sum the NIC completes: RTE_MBUF_F_TX_TCP_CKSUM). Returns
+// the frame length. `buf` may be the received frame being answered.
+uint16_t write_tcp_segment(uint8_t* buf, const TcpHeaderSpec& s);
 
 }  // namespace synack::wire

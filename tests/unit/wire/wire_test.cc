@@ -151,10 +151,7 @@ TEST(Checksum, TcpMatchesReferenceForOddAndEvenLengths) {
     Bytes f = fb.build();
     uint8_t* ip = f.data() + 14;
     uint8_t* l4 = ip + 20;
-    uint16_t expect = load_be16(l4 + 16);
     EXPECT_TRUE(l4_checksum_ok(ip, l4));
-    fill_tcp_checksum(ip, l4);
-    EXPECT_EQ(load_be16(l4 + 16), expect);
     l4[rng() % (20 + fb.payload.size())] ^= 0x40;
     EXPECT_FALSE(l4_checksum_ok(ip, l4));
   }
@@ -358,48 +355,50 @@ TEST(Craft, IcmpEchoReplyInPlace) {
   EXPECT_EQ(load_be16(icmp + 4), 0x1234);  // identifier kept
 }
 
-TEST(Craft, TcpHeadersParseBackWithValidChecksums) {
+TEST(Craft, TcpSegmentsParseBackWithValidChecksums) {
   std::mt19937 rng(4);
-  for (int i = 0; i < 500; i++) {
+  for (int i = 0; i < 2000; i++) {
     uint8_t opts[40];
     uint8_t opt_len = static_cast<uint8_t>(4 * (rng() % 11));
-    for (int k = 0; k < opt_len; k++) opts[k] = 1;  // NOPs
-    uint16_t payload = static_cast<uint16_t>(rng() % 1400);
+    for (int k = 0; k < opt_len; k++) opts[k] = static_cast<uint8_t>(rng());
+    Bytes payload(rng() % 1400);
+    for (auto& x : payload) x = static_cast<uint8_t>(rng());
     TcpHeaderSpec s;
     s.src_mac = kOurMac;
     s.dst_mac = kPeerMac;
-    s.src_ip = kOurIp;
+    s.src_ip = 0xC6120000u | (static_cast<uint32_t>(rng()) & 0x1ffff);  // 198.18.0.0/15
     s.dst_ip = kPeerIp;
-    s.src_port = 80;
+    s.src_port = static_cast<uint16_t>(rng());
     s.dst_port = static_cast<uint16_t>(rng());
     s.seq = static_cast<uint32_t>(rng());
     s.ack = static_cast<uint32_t>(rng());
     s.wnd = static_cast<uint16_t>(rng());
-    s.flags = 0x12;
+    s.flags = static_cast<uint8_t>(rng());
     s.opt_len = opt_len;
     s.opts = opts;
-    s.payload_len = payload;
-    Bytes b(kMaxTcpHeadroom + payload);
-    uint16_t hl = write_tcp_headers(b.data(), s);
-    ASSERT_EQ(hl, tcp_frame_header_len(opt_len));
-    for (int k = 0; k < payload; k++) b[hl + k] = static_cast<uint8_t>(rng());
-    b.resize(hl + payload);
-    finish_tcp_checksum(b.data(), false);
-    uint8_t* ip = b.data() + 14;
-    // The receiver's view: our own parser, and the reference sum over it.
+    s.payload = payload.data();
+    s.payload_len = static_cast<uint16_t>(payload.size());
+    Bytes b(kMaxTcpHeadroom + payload.size(), 0xee);
+    uint16_t len = write_tcp_segment(b.data(), s);
+    ASSERT_EQ(len, tcp_frame_header_len(opt_len) + payload.size());
+    b.resize(len);
+    const uint8_t* ip = b.data() + 14;
+    // Both checksums by the reference sum, then our own parser.
+    EXPECT_EQ(ref_sum(ip, 20), 0xffff) << i;
+    EXPECT_EQ(ref_tcp_csum(ip, ip + 20, b.size() - 34), 0) << i;
     Frame f;
-    Bytes as_received = b;
-    std::memcpy(as_received.data(), kOurMac.b, 6);  // dst MAC irrelevant to parse
-    ASSERT_EQ(parse_frame(as_received.data(), static_cast<uint32_t>(as_received.size()), {}, f),
-              ParseError::kOk);
-    EXPECT_EQ(ref_sum(ip, 20), 0xffff);
-    EXPECT_EQ(ref_tcp_csum(ip, ip + 20, b.size() - 34), 0);
+    ASSERT_EQ(parse_frame(b.data(), len, {}, f), ParseError::kOk) << i;
+    EXPECT_EQ(f.src_port, s.src_port);
     EXPECT_EQ(f.seq, s.seq);
     EXPECT_EQ(f.ack, s.ack);
     EXPECT_EQ(f.wnd, s.wnd);
+    EXPECT_EQ(f.tcp_flags, s.flags);
     EXPECT_EQ(f.opt_len, opt_len);
-    EXPECT_EQ(f.payload_len, payload);
+    EXPECT_EQ(f.payload_len, payload.size());
+    EXPECT_EQ(0, std::memcmp(ip + 40, opts, opt_len));
+    EXPECT_EQ(0, std::memcmp(ip + 40 + opt_len, payload.data(), payload.size()));
     EXPECT_EQ(load_be16(ip + 6), ip::kFlagDf);
+    EXPECT_EQ(ip[8], 64);
   }
 }
 
@@ -408,16 +407,20 @@ TEST(Craft, OffloadLeavesThePseudoHeaderSum) {
   s.src_ip = kOurIp;
   s.dst_ip = kPeerIp;
   s.flags = 0x10;
-  Bytes b(kMaxTcpHeadroom);
-  uint16_t hl = write_tcp_headers(b.data(), s);
-  finish_tcp_checksum(b.data(), true);
+  s.csum_offload = true;
+  uint8_t payload[7] = {1, 2, 3, 4, 5, 6, 7};
+  s.payload = payload;
+  s.payload_len = sizeof payload;
+  Bytes b(kMaxTcpHeadroom + sizeof payload);
+  uint16_t len = write_tcp_segment(b.data(), s);
   uint8_t* ip = b.data() + 14;
   uint8_t pseudo[12];
   std::memcpy(pseudo, ip + 12, 8);
   pseudo[8] = 0;
   pseudo[9] = 6;
-  store_be16(pseudo + 10, static_cast<uint16_t>(hl - 34));
+  store_be16(pseudo + 10, static_cast<uint16_t>(len - 34));
   EXPECT_EQ(load_be16(ip + 36), ref_sum(pseudo, 12));
+  EXPECT_EQ(ref_sum(ip, 20), 0xffff);
 }
 
 TEST(Parse, RandomBytesNeverCrash) {
