@@ -26,6 +26,7 @@
 #include "runtime/config.h"
 #include "runtime/control.h"
 #include "runtime/worker.h"
+#include "support/ring_port.h"
 #include "wire/craft.h"
 
 namespace {
@@ -37,11 +38,7 @@ constexpr int kTemplates = 4096;
 constexpr uint16_t kBurst = runtime::kBurst;
 
 struct Fixture {
-  rte_mempool* pool = nullptr;
-  rte_ring* rx = nullptr;
-  rte_ring* tx = nullptr;
-  uint16_t port = 0;
-  wire::MacAddr mac;
+  testing::RingPort port;
   std::vector<std::vector<uint8_t>> syns;
   runtime::RuntimeConfig cfg;
   std::unique_ptr<runtime::ControlBlock> ctl;
@@ -72,31 +69,8 @@ std::vector<uint8_t> make_syn(const wire::MacAddr& dst_mac, int i) {
 bool setup(std::string* err) {
   auto* fx = new Fixture;
   g_fx = fx;
-  fx->pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-  fx->rx = rte_ring_create("bench_rx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  fx->tx = rte_ring_create("bench_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (!fx->pool || !fx->rx || !fx->tx) {
-    *err = "pool/ring allocation failed";
-    return false;
-  }
-  int port = rte_eth_from_rings("bench_port", &fx->rx, 1, &fx->tx, 1, 0);
-  if (port < 0) {
-    *err = "rte_eth_from_rings failed";
-    return false;
-  }
-  fx->port = static_cast<uint16_t>(port);
-  rte_eth_conf conf{};
-  if (rte_eth_dev_configure(fx->port, 1, 1, &conf) != 0 ||
-      rte_eth_rx_queue_setup(fx->port, 0, 512, 0, nullptr, fx->pool) != 0 ||
-      rte_eth_tx_queue_setup(fx->port, 0, 512, 0, nullptr) != 0 ||
-      rte_eth_dev_start(fx->port) != 0) {
-    *err = "ring port set-up failed";
-    return false;
-  }
-  rte_ether_addr a;
-  rte_eth_macaddr_get(fx->port, &a);
-  std::memcpy(fx->mac.b, a.addr_bytes, 6);
-  for (int i = 0; i < kTemplates; i++) fx->syns.push_back(make_syn(fx->mac, i));
+  if (!fx->port.open("bench", 8191, err)) return false;
+  for (int i = 0; i < kTemplates; i++) fx->syns.push_back(make_syn(fx->port.mac, i));
 
   fx->cfg.ip = kOurIp;
   fx->cfg.syncookies = runtime::CookieMode::kAlways;
@@ -105,10 +79,10 @@ bool setup(std::string* err) {
   fx->ctl = std::make_unique<runtime::ControlBlock>(fx->cfg.syncookies, secret);
   runtime::WorkerParams p;
   p.lcore_id = rte_lcore_id();
-  p.port_id = fx->port;
+  p.port_id = fx->port.port;
   p.queue_id = 0;
-  p.pool = fx->pool;
-  p.mac = fx->mac;
+  p.pool = fx->port.pool;
+  p.mac = fx->port.mac;
   p.tsc_hz = rte_get_tsc_hz();
   p.tsc_epoch = rte_rdtsc();
   p.isn_key = tcp::SipKey{1, 2};
@@ -118,7 +92,7 @@ bool setup(std::string* err) {
 
 // Fills a burst with copies of the next 32 SYN templates.
 bool fill(rte_mbuf** pkts, int& next) {
-  if (rte_pktmbuf_alloc_bulk(g_fx->pool, pkts, kBurst) != 0) return false;
+  if (rte_pktmbuf_alloc_bulk(g_fx->port.pool, pkts, kBurst) != 0) return false;
   for (int i = 0; i < kBurst; i++) {
     const auto& t = g_fx->syns[static_cast<size_t>(next)];
     next = (next + 1) % kTemplates;
@@ -132,7 +106,7 @@ bool fill(rte_mbuf** pkts, int& next) {
 void drain_tx() {
   rte_mbuf* out[kBurst * 2];
   unsigned n;
-  while ((n = rte_ring_dequeue_burst(g_fx->tx, reinterpret_cast<void**>(out), kBurst * 2,
+  while ((n = rte_ring_dequeue_burst(g_fx->port.tx, reinterpret_cast<void**>(out), kBurst * 2,
                                      nullptr)) > 0)
     rte_pktmbuf_free_bulk(out, n);
 }
@@ -168,7 +142,7 @@ void BM_Harness(benchmark::State& st) {
       st.SkipWithError("mempool empty");
       break;
     }
-    rte_eth_tx_burst(g_fx->port, 0, pkts, kBurst);
+    rte_eth_tx_burst(g_fx->port.port, 0, pkts, kBurst);
     drain_tx();
   }
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()) * kBurst);
@@ -199,8 +173,7 @@ int main(int argc, char** argv) {
   }
   benchmark::RunSpecifiedBenchmarks();
   g_fx->worker.reset();
-  rte_eth_dev_stop(g_fx->port);
-  rte_eth_dev_close(g_fx->port);
+  g_fx->port.close();
   rte_eal_cleanup();
   return 0;
 }

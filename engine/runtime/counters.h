@@ -14,28 +14,28 @@
 namespace synack::runtime {
 
 // Event counters: name, description. The names are the JSON/telemetry keys.
-#define SYNACK_COUNTERS(X)                                                          \
-  X(rx_packets, "frames received")                                                  \
-  X(tx_packets, "frames handed to the port")                                        \
-  X(tx_dropped, "frames the port did not take (TX ring full)")                      \
-  X(arp_replies, "ARP replies sent")                                                \
-  X(icmp_echo_replies, "ICMP echo replies sent")                                    \
-  X(syn_received, "SYNs for a listening port")                                      \
-  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                             \
-  X(synack_retransmits, "SYN-ACKs retransmitted")                                   \
-  X(connections_established, "connections that reached ESTABLISHED")                \
-  X(connections_closed, "connections closed by FIN exchange or TIME-WAIT expiry")   \
-  X(connections_reset, "connections ended by a RST, a give-up or an idle timeout")  \
-  X(rst_sent, "RSTs sent")                                                          \
-  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                            \
-  X(time_wait_expired, "TIME-WAIT records expired")                                 \
-  X(half_open_expired, "SYN-RECEIVED records dropped after --synack_retries")       \
-  X(time_wait_reused, "TIME-WAIT records reopened by a newer SYN (RFC 6191)")       \
-  X(retransmits, "data or FIN segments retransmitted")                              \
-  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                 \
-  X(cookies_validated, "final ACKs that carried a valid cookie")                    \
-  X(syncookie_mode_switches, "overload mode switching between backlog and cookies") \
-  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                  \
+#define SYNACK_COUNTERS(X)                                                           \
+  X(rx_packets, "frames received")                                                   \
+  X(tx_packets, "frames handed to the port")                                         \
+  X(tx_dropped, "frames the port did not take (TX ring full)")                       \
+  X(arp_replies, "ARP replies sent")                                                 \
+  X(icmp_echo_replies, "ICMP echo replies sent")                                     \
+  X(syn_received, "SYNs for a listening port")                                       \
+  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                              \
+  X(synack_retransmits, "SYN-ACKs retransmitted")                                    \
+  X(connections_established, "connections that reached ESTABLISHED")                 \
+  X(connections_closed, "connections closed by FIN exchange or TIME-WAIT expiry")    \
+  X(connections_reset, "connections ended by a RST, a give-up or an idle timeout")   \
+  X(rst_sent, "RSTs sent")                                                           \
+  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                             \
+  X(time_wait_expired, "TIME-WAIT records expired")                                  \
+  X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)") \
+  X(time_wait_reused, "TIME-WAIT records reopened by a newer SYN (RFC 6191)")        \
+  X(retransmits, "data or FIN segments retransmitted")                               \
+  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                  \
+  X(cookies_validated, "final ACKs that carried a valid cookie")                     \
+  X(syncookie_mode_switches, "overload mode switching between backlog and cookies")  \
+  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                   \
   X(timer_expiries, "timers fired")
 
 // Drop reasons: every frame that is not answered or consumed lands in one.
@@ -44,13 +44,14 @@ namespace synack::runtime {
   X(unsupported_ethertype)                                                                        \
   X(bad_arp)                                                                                      \
   X(bad_ip_header)                                                                                \
-  X(bad_ip_checksum) X(fragment) X(unsupported_protocol) X(bad_icmp) X(bad_icmp_checksum)         \
-      X(bad_tcp_header) X(bad_tcp_checksum) X(bad_source_address) X(not_for_us) X(multi_segment)  \
-          X(bad_tcp_options) X(out_of_window) X(paws) X(rst_out_of_window) X(rst_challenged)      \
-              X(syn_challenged) X(ack_unacceptable) X(no_ack) X(ack_in_syn_sent) X(listen_rst)    \
-                  X(listen_ack) X(listen_no_syn) X(closed_port) X(duplicate) X(backlog_full)      \
-                      X(flow_table_full) X(syn_rate_limited) X(cookie_bad_hash) X(cookie_too_old) \
-                          X(no_mbuf) X(syn_sent_no_syn)
+  X(bad_ip_checksum)                                                                              \
+  X(fragment) X(unsupported_protocol) X(bad_icmp) X(bad_icmp_checksum) X(bad_tcp_header)          \
+      X(bad_tcp_checksum) X(bad_source_address) X(not_for_us) X(multi_segment) X(bad_tcp_options) \
+          X(out_of_window) X(paws) X(rst_out_of_window) X(rst_challenged) X(syn_challenged)       \
+              X(ack_unacceptable) X(no_ack) X(ack_in_syn_sent) X(listen_rst) X(listen_ack)        \
+                  X(listen_no_syn) X(closed_port) X(duplicate) X(backlog_full) X(flow_table_full) \
+                      X(syn_rate_limited) X(cookie_bad_hash) X(cookie_too_old) X(no_mbuf)         \
+                          X(syn_sent_no_syn)
 
 enum class DropReason : uint8_t {
 #define SYNACK_DROP_ENUM(name) name,

@@ -124,17 +124,25 @@ void Worker::flush_tx() {
   counters_->tx_packets.add(rte_eth_tx_buffer_flush(p_.port_id, p_.queue_id, txb_));
 }
 
+void Worker::set_clock(uint64_t now_tsc) {
+  if (now_tsc <= now_tsc_) return;
+  uint64_t since = now_tsc - p_.tsc_epoch;
+  now_tsc_ = now_tsc;
+  now_ms_ = static_cast<uint32_t>(since / tsc_per_ms_) + 1;
+  now_s_ = since / p_.tsc_hz;
+}
+
 void Worker::tick(uint64_t now_tsc) {
   if (now_tsc - last_drain_tsc_ >= drain_tsc_) {
     flush_tx();
     last_drain_tsc_ = now_tsc;
   }
-  uint64_t since = now_tsc - p_.tsc_epoch;
-  uint32_t ms = static_cast<uint32_t>(since / tsc_per_ms_) + 1;
-  if (ms == now_ms_) return;
-  now_tsc_ = now_tsc;
-  now_ms_ = ms;
-  now_s_ = since / p_.tsc_hz;
+  set_clock(now_tsc);
+  // Once per millisecond, whether or not a burst already moved the clock to
+  // it: timers, control block, gauges.
+  if (now_ms_ == last_tick_ms_) return;
+  last_tick_ms_ = now_ms_;
+  const uint32_t ms = now_ms_;
   refresh_control();
   uint32_t fired =
       timers_->advance(ms, cfg_.max_timer_expiries, [this](uint32_t idx) { on_timer(idx); });
@@ -158,12 +166,7 @@ void Worker::refresh_control() {
 
 void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   // The clocks move at most once per burst: every packet in it sees one "now".
-  if (now_tsc > now_tsc_) {
-    uint64_t since = now_tsc - p_.tsc_epoch;
-    now_tsc_ = now_tsc;
-    now_ms_ = static_cast<uint32_t>(since / tsc_per_ms_) + 1;
-    now_s_ = since / p_.tsc_hz;
-  }
+  set_clock(now_tsc);
   counters_->rx_packets.add(n);
 
   wire::Frame frames[kBurst];

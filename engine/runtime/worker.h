@@ -77,7 +77,7 @@ class Worker {
                          const tcp::FourTuple& key);
   int32_t new_flow(const tcp::FourTuple& key, const wire::MacAddr& mac);
   void apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_mbuf* m, const Peer& peer);
-  void count_output(const tcp::Output& out);
+  void count_output(const tcp::Output& out, tcp::State before);
   void emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer);
   bool write_segment(rte_mbuf* m, const tcp::TxSegment& s, const Peer& peer);
   void send(rte_mbuf* m);
@@ -88,6 +88,7 @@ class Worker {
   void update_cookie_mode();
   bool listening(uint16_t port) const { return (listen_bits_[port >> 6] >> (port & 63)) & 1; }
   uint32_t now_ms() const { return now_ms_; }
+  void set_clock(uint64_t now_tsc);
 
   const RuntimeConfig& cfg_;
   ControlBlock& ctl_;
@@ -104,6 +105,7 @@ class Worker {
   uint32_t state_count_[tcp::kNumStates] = {};
   uint64_t now_tsc_ = 0;
   uint32_t now_ms_ = 0;
+  uint32_t last_tick_ms_ = 0;  // the millisecond whose timers have run
   uint64_t now_s_ = 0;
   uint64_t tsc_per_ms_ = 1;
   uint64_t tsc_per_us_ = 1;

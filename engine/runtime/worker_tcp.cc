@@ -242,7 +242,7 @@ void Worker::free_flow(uint32_t idx, tcp::State counted) {
 // `before` is the state the flow was counted in (kListen/kClosed: not counted yet).
 void Worker::apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_mbuf* m,
                    const Peer& peer) {
-  count_output(out);
+  count_output(out, before);
   if (idx >= 0) {
     uint32_t i = static_cast<uint32_t>(idx);
     tcp::State after = flows_->at(i).tcb.state;
@@ -267,16 +267,22 @@ void Worker::apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_m
   emit(out, m, peer);
 }
 
-void Worker::count_output(const tcp::Output& out) {
+void Worker::count_output(const tcp::Output& out, tcp::State before) {
   using namespace tcp::event;
   WorkerCounters& c = *counters_;
   if (out.drop != tcp::Drop::kNone) c.drop(drop_for(out.drop));
   if (out.events) {
     if (out.has(kEstablished)) c.connections_established.add();
     if (out.has(kClosed)) {
-      // A SYN-ACK given up on never was a connection; everything else was.
-      if (out.has(kGaveUp) && !out.has(kResetSent))
-        c.half_open_expired.add();
+      // Only what reached ESTABLISHED was a connection; a handshake that
+      // ends (retries exhausted, RST) is a half-open record going away.
+      using tcp::State;
+      bool half_open =
+          !out.has(kEstablished) &&
+          tcp::in_state(before, tcp::bit(State::kSynReceived) | tcp::bit(State::kSynSent) |
+                                    tcp::bit(State::kListen));
+      if (half_open)
+        c.half_open_closed.add();
       else
         (out.has(kReset) ? c.connections_reset : c.connections_closed).add();
     }
@@ -312,7 +318,6 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer) {
 // Builds the whole frame at the start of `b`: for the first reply that is the
 // received frame's own memory (answered in place, no allocation).
 bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& peer) {
-  uint8_t opts[tcp::kMaxOptionBytes];
   wire::TcpHeaderSpec spec;
   spec.src_mac = p_.mac;
   spec.dst_mac = peer.mac;
@@ -324,18 +329,22 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
   spec.ack = s.ack.raw();
   spec.wnd = s.wnd;
   spec.flags = s.flags;
-  spec.opt_len = static_cast<uint8_t>(tcp::write_options(opts, s.opts));
-  spec.opts = opts;
   spec.payload = cfg_.response.data() + s.data_off;
   spec.payload_len = s.data_len;
   spec.csum_offload = p_.tx_tcp_csum_offload;
   rte_pktmbuf_reset_headroom(b);
-  uint32_t total = wire::tcp_frame_header_len(spec.opt_len) + uint32_t{s.data_len};
+  uint32_t total = uint32_t{wire::kMaxTcpHeadroom} + s.data_len;
   if (total > rte_pktmbuf_tailroom(b) + b->data_len) {
     counters_->drop(DropReason::no_mbuf);
     return false;
   }
-  b->data_len = wire::write_tcp_segment(rte_pktmbuf_mtod(b, uint8_t*), spec);
+  // Options go straight to their place in the frame (no copy); the headers
+  // are written around them.
+  uint8_t* frame = rte_pktmbuf_mtod(b, uint8_t*);
+  uint8_t* opts = frame + wire::tcp_frame_header_len(0);
+  spec.opt_len = static_cast<uint8_t>(tcp::write_options(opts, s.opts));
+  spec.opts = opts;
+  b->data_len = wire::write_tcp_segment(frame, spec);
   b->pkt_len = b->data_len;
   b->nb_segs = 1;
   b->next = nullptr;

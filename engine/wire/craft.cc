@@ -101,7 +101,8 @@ uint16_t write_tcp_segment(uint8_t* buf, const TcpHeaderSpec& s) {
   store_be16(t + tcp::kDataOff, off_flags);
   store_be16(t + tcp::kWnd, s.wnd);
   store_be16(t + tcp::kUrg, 0);
-  if (s.opt_len) std::memcpy(t + kTcpMinHdrLen, s.opts, s.opt_len);
+  // Options may already be in place (written there by the caller).
+  if (s.opt_len && s.opts != t + kTcpMinHdrLen) std::memcpy(t + kTcpMinHdrLen, s.opts, s.opt_len);
   if (s.payload_len) std::memcpy(t + tcp_hdr_len, s.payload, s.payload_len);
 
   // RFC 9293 3.1: pseudo-header (addresses, protocol, TCP length), then the
