@@ -71,10 +71,6 @@ SourceLimiter::~SourceLimiter() {
   rte_free(prefix_.table);
 }
 
-bool SourceLimiter::enabled() const {
-  return source_.table != nullptr || prefix_.table != nullptr;
-}
-
 SourceLimiter::Entry* SourceLimiter::slot(const Level& l, uint32_t key, uint64_t now_tsc) {
   Entry* e = &l.table[rte_hash_crc_4byte(key, kHashSeed) & l.mask];
   if (e->key != key) {  // another source had the slot: the newest wins, with a full bucket

@@ -29,7 +29,7 @@ class SourceLimiter {
   // either is empty (the SYN is then dropped).
   bool allow(uint32_t src_ip, uint64_t now_tsc);
 
-  bool enabled() const;
+  bool enabled() const { return source_.table != nullptr || prefix_.table != nullptr; }
 
   SourceLimiter(const SourceLimiter&) = delete;
   SourceLimiter& operator=(const SourceLimiter&) = delete;

@@ -342,8 +342,9 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const Peer& pee
   // are written around them.
   uint8_t* frame = rte_pktmbuf_mtod(b, uint8_t*);
   uint8_t* opts = frame + wire::tcp_frame_header_len(0);
-  spec.opt_len = static_cast<uint8_t>(tcp::write_options(opts, s.opts));
+  spec.opt_len = static_cast<uint8_t>(tcp::write_options(opts, s.opts, &spec.opts_sum));
   spec.opts = opts;
+  spec.opts_sum_known = true;
   b->data_len = wire::write_tcp_segment(frame, spec);
   b->pkt_len = b->data_len;
   b->nb_segs = 1;

@@ -21,18 +21,9 @@ constexpr uint8_t kWsLen = 3;
 constexpr uint8_t kSackPermLen = 2;
 constexpr uint8_t kTsLen = 10;
 
-uint8_t* put_be16(uint8_t* p, uint16_t v) {
-  wire::store_be16(p, v);
-  return p + 2;
-}
 uint8_t* put_be32(uint8_t* p, uint32_t v) {
   wire::store_be32(p, v);
   return p + 4;
-}
-// Four option bytes in one store (byte stores here were read back by the
-// checksum a moment later, and 16/64-bit loads cannot forward from them).
-uint8_t* put4(uint8_t* p, uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
-  return put_be32(p, uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d);
 }
 
 // A known option with its length checked; false when the length is wrong.
@@ -129,22 +120,31 @@ size_t options_length(const TcpOptions& o) {
   return n;
 }
 
-size_t write_options(uint8_t* p, const TcpOptions& o) {
+size_t write_options(uint8_t* p, const TcpOptions& o, uint32_t* be_sum) {
+  // Each option word is stored once and added to the checksum contribution
+  // from its value, so the caller never reads the bytes back.
   uint8_t* w = p;
-  if (o.has_mss) {
-    w[0] = kMss;
-    w[1] = kMssLen;
-    w = put_be16(w + 2, o.mss);
-  }
+  uint32_t sum = 0;
+  auto word = [&w, &sum](uint32_t v) {
+    w = put_be32(w, v);
+    sum += (v >> 16) + (v & 0xffff);
+  };
+  auto bytes4 = [&word](uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+    word(uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d);
+  };
+  if (o.has_mss) word(uint32_t{kMss} << 24 | uint32_t{kMssLen} << 16 | o.mss);
   if (o.has_timestamps) {
-    w = o.sack_permitted ? put4(w, kSackPerm, kSackPermLen, kTs, kTsLen)
-                         : put4(w, kNop, kNop, kTs, kTsLen);
-    w = put_be32(w, o.ts_val);
-    w = put_be32(w, o.ts_ecr);
+    if (o.sack_permitted)
+      bytes4(kSackPerm, kSackPermLen, kTs, kTsLen);
+    else
+      bytes4(kNop, kNop, kTs, kTsLen);
+    word(o.ts_val);
+    word(o.ts_ecr);
   } else if (o.sack_permitted) {
-    w = put4(w, kNop, kNop, kSackPerm, kSackPermLen);
+    bytes4(kNop, kNop, kSackPerm, kSackPermLen);
   }
-  if (o.has_wscale) w = put4(w, kNop, kWs, kWsLen, o.wscale);
+  if (o.has_wscale) bytes4(kNop, kWs, kWsLen, o.wscale);
+  if (be_sum) *be_sum = sum;
   return static_cast<size_t>(w - p);
 }
 

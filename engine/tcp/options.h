@@ -30,7 +30,9 @@ bool parse_options(const uint8_t* p, size_t len, TcpOptions& out);
 // Writes the options set in `o` in the layout Linux uses (MSS, SACK_PERM+TS or
 // NOP,NOP,TS, NOP+WS), padded with NOPs to a multiple of 4. Returns the byte count
 // (<= kMaxOptionBytes).
-size_t write_options(uint8_t* p, const TcpOptions& o);
+// With `be_sum`, also returns the sum of the written bytes as big-endian
+// 16-bit words (unfolded), for a checksum that must not read them back.
+size_t write_options(uint8_t* p, const TcpOptions& o, uint32_t* be_sum = nullptr);
 
 // Byte count write_options() would produce, without writing.
 size_t options_length(const TcpOptions& o);

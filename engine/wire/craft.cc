@@ -51,19 +51,6 @@ uint32_t native_to_be(uint64_t native) {
   return __builtin_bswap16(csum_fold(native));
 }
 
-// Option bytes were written with 32-bit stores (tcp::write_options): read
-// them back with 32-bit loads, which forward from those stores; wider loads
-// would stall on the store buffer.
-uint64_t options_sum(const uint8_t* opts, uint8_t len) {
-  uint64_t acc = 0;
-  for (uint8_t i = 0; i + 4 <= len; i += 4) {
-    uint32_t v;
-    std::memcpy(&v, opts + i, 4);
-    acc += v;
-  }
-  return acc;
-}
-
 }  // namespace
 
 uint16_t write_tcp_segment(uint8_t* buf, const TcpHeaderSpec& s) {
@@ -113,7 +100,7 @@ uint16_t write_tcp_segment(uint8_t* buf, const TcpHeaderSpec& s) {
   } else {
     tcp_sum += uint32_t{s.src_port} + s.dst_port + (s.seq >> 16) + (s.seq & 0xffff) +
                (s.ack >> 16) + (s.ack & 0xffff) + off_flags + s.wnd;
-    tcp_sum += native_to_be(options_sum(s.opts, s.opt_len));
+    tcp_sum += s.opts_sum_known ? s.opts_sum : native_to_be(csum_add(s.opts, s.opt_len));
     if (s.payload_len) tcp_sum += native_to_be(csum_add(s.payload, s.payload_len));
     store_be16(t + tcp::kCsum, static_cast<uint16_t>(~fold_be(tcp_sum)));
   }

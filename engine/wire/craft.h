@@ -30,7 +30,9 @@ struct TcpHeaderSpec {
   uint8_t flags = 0;
   uint8_t opt_len = 0;            // multiple of 4, <= 40
   bool csum_offload = false;      // leave the pseudo-header sum for the NIC
-  const uint8_t* opts = nullptr;  // opt_len bytes, written with 32-bit stores
+  const uint8_t* opts = nullptr;  // opt_len bytes; may already be in place (frame + 54)
+  uint32_t opts_sum = 0;          // their sum as big-endian 16-bit words, when known
+  bool opts_sum_known = false;    // else the bytes are summed here
   const uint8_t* payload = nullptr;
   uint16_t payload_len = 0;
 };

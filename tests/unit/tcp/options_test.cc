@@ -198,6 +198,32 @@ TEST(Options, LinuxLayoutFastPathAgreesWithGenericWalk) {
   }
 }
 
+TEST(Options, WrittenSumMatchesTheBytes) {
+  // write_options' checksum contribution must equal summing what it wrote.
+  std::mt19937 rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    TcpOptions o;
+    o.has_mss = rng() & 1;
+    o.mss = static_cast<uint16_t>(rng());
+    o.has_wscale = rng() & 1;
+    o.wscale = static_cast<uint8_t>(rng() % 15);
+    o.sack_permitted = rng() & 1;
+    o.has_timestamps = rng() & 1;
+    o.ts_val = static_cast<uint32_t>(rng());
+    o.ts_ecr = static_cast<uint32_t>(rng());
+    uint8_t buf[kMaxOptionBytes];
+    uint32_t sum = 0;
+    size_t n = write_options(buf, o, &sum);
+    uint32_t ref = 0;
+    for (size_t k = 0; k < n; k += 2) ref += uint32_t{buf[k]} << 8 | buf[k + 1];
+    auto fold = [](uint32_t v) {
+      while (v >> 16) v = (v & 0xffff) + (v >> 16);
+      return v;
+    };
+    EXPECT_EQ(fold(sum), fold(ref)) << i;
+  }
+}
+
 TEST(Options, ExhaustiveTwoByteListsNeverOverrun) {
   // Every 3-byte list: parse must never read past the end (ASan catches it).
   for (int a = 0; a < 256; ++a) {
