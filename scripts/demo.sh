@@ -59,26 +59,27 @@ probe() {  # 200 real connections, 20 at a time, 3 s timeout each
     'import json,sys; r=json.load(sys.stdin); print("   real clients: %d of 200 connected, %d failed (%.1f s)" % (r["ok"], r["failed"], r["seconds"]))'
 }
 
+flood_beside_clients() {  # a bounded 8 s flood, and real clients in the middle of it
+  local out="/tmp/$PREFIX.flood"
+  in_ns "$SYNFLOOD" --iface="$TAP" --dst_mac="$ENGINE_MAC" --dst_ip=198.18.0.2 --dst_port=80 \
+    --src_net=198.18.128.0/17 --duration_s=8 >"$out" &
+  local flood=$!
+  sleep 2
+  timeout 30 bash -c "$(declare -f probe in_ns); NS=$NS CLIENT=$CLIENT; probe" ||
+    echo "   real clients: timed out"
+  wait $flood || true
+  echo "   flood: $(cat "$out")"
+  rm -f "$out"
+}
+
 say "3. the attack: SYN flood from 198.18.128.0/17 with cookies OFF (--syncookies=never via telemetry)"
 tel /synack/syncookies,never
-in_ns "$SYNFLOOD" --iface="$TAP" --dst_mac="$ENGINE_MAC" \
-  --dst_ip=198.18.0.2 --dst_port=80 --src_net=198.18.128.0/17 --duration_s=8 >/tmp/$PREFIX.flood1 &
-FLOOD=$!
-sleep 2
-timeout 30 bash -c "$(declare -f probe in_ns); NS=$NS CLIENT=$CLIENT; probe" || echo "   real clients: timed out"
-wait $FLOOD || true
-echo "   flood: $(cat /tmp/$PREFIX.flood1)"
+flood_beside_clients
 tel /synack/stats | python3 -c 'import json,sys; s=json.load(sys.stdin)["/synack/stats"]; print("   half-open %d (peak %d = the whole backlog), SYNs dropped for a full backlog: %d" % (s["half_open_flows"], s["half_open_peak"], s["drops"]["backlog_full"]))'
 
 say "4. the defence: the same flood with --syncookies=overload (switched at runtime, no restart)"
 tel /synack/syncookies,overload /synack/rotate_secret
-in_ns "$SYNFLOOD" --iface="$TAP" --dst_mac="$ENGINE_MAC" \
-  --dst_ip=198.18.0.2 --dst_port=80 --src_net=198.18.128.0/17 --duration_s=8 >/tmp/$PREFIX.flood2 &
-FLOOD=$!
-sleep 2
-timeout 30 bash -c "$(declare -f probe in_ns); NS=$NS CLIENT=$CLIENT; probe" || echo "   real clients: timed out"
-wait $FLOOD || true
-echo "   flood: $(cat /tmp/$PREFIX.flood2)"
+flood_beside_clients
 tel /synack/stats | python3 -c 'import json,sys; s=json.load(sys.stdin)["/synack/stats"]; print("   cookies sent %d, validated %d, half-open never above %d, mode switches %d" % (s["cookies_sent"], s["cookies_validated"], s["half_open_peak"], s["syncookie_mode_switches"]))'
 
 say "5. stopping (SIGINT): the engine prints its totals and writes $JSON"
@@ -94,4 +95,3 @@ keys = ["rx_packets", "tx_packets", "arp_replies", "icmp_echo_replies", "connect
 print("   " + "  ".join("%s=%s" % (k, s[k]) for k in keys))
 print("   drops: " + ", ".join("%s=%d" % kv for kv in s["drops"].items() if kv[1]))
 PY
-rm -f /tmp/$PREFIX.flood1 /tmp/$PREFIX.flood2

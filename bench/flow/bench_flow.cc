@@ -4,9 +4,11 @@
 //
 //   build/bench/flow/bench_flow [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
+
 #include <rte_eal.h>
 #include <rte_memory.h>
 #include <unistd.h>
+#include "support/eal.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -214,20 +216,7 @@ BENCHMARK(BM_TimerAdvanceEmpty1000);
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::string prefix = "--file-prefix=bench-flow-" + std::to_string(getpid());
-  std::vector<std::string> args = {argv[0],
-                                   "--no-huge",
-                                   "-m",
-                                   "1024",
-                                   "--no-pci",
-                                   "--no-telemetry",
-                                   "--log-level=lib.eal:error",
-                                   "-l",
-                                   "0",
-                                   prefix};
-  std::vector<char*> eal_argv;
-  for (auto& a : args) eal_argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+  if (!synack::testing::init_test_eal(argv[0], "bench-flow", "1024")) {
     std::fprintf(stderr, "rte_eal_init failed\n");
     return 1;
   }

@@ -26,6 +26,7 @@
 #include "runtime/config.h"
 #include "runtime/control.h"
 #include "runtime/worker.h"
+#include "support/eal.h"
 #include "support/ring_port.h"
 #include "wire/craft.h"
 
@@ -156,13 +157,7 @@ BENCHMARK(BM_Harness);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  std::string prefix = "--file-prefix=bench-path-" + std::to_string(getpid());
-  std::vector<std::string> args = {
-      argv[0], "--no-huge", "-m",  "512", "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-      "-l",    "0",         prefix};
-  std::vector<char*> eal;
-  for (auto& a : args) eal.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(eal.size()), eal.data()) < 0) {
+  if (!testing::init_test_eal(argv[0], "bench-path", "512")) {
     std::fprintf(stderr, "bench_synack_path: rte_eal_init failed\n");
     return 1;
   }

@@ -3,6 +3,8 @@
 // compared: libsodium-dev is not installed on the build machine.
 #include <benchmark/benchmark.h>
 
+#include "support/tcp_options.h"
+
 #include <cstdint>
 
 #include "tcp/isn.h"
@@ -18,15 +20,7 @@ constexpr CookieSecret kSecret{{0x1111111111111111ull, 0x2222222222222222ull},
 constexpr uint64_t kNowS = 1'000'000;
 
 TcpOptions linux_syn() {
-  TcpOptions o;
-  o.has_mss = true;
-  o.mss = 1460;
-  o.has_wscale = true;
-  o.wscale = 7;
-  o.sack_permitted = true;
-  o.has_timestamps = true;
-  o.ts_val = 12345;
-  return o;
+  return synack::testing::linux_syn_options();
 }
 
 void BM_Siphash3w(benchmark::State& state) {

@@ -22,7 +22,6 @@ TcpOptions ts_options(const Tcb& tcb, uint32_t now_ms) {
 TxSegment* add_acking(Ctx& c, Seq seq, uint8_t flags) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return nullptr;
-  *t = TxSegment{};
   t->seq = seq;
   t->ack = c.tcb.rcv_nxt;
   t->flags = static_cast<uint8_t>(tcpflag::kAck | flags);
@@ -78,7 +77,6 @@ void send_challenge_ack(Ctx& c, Drop why) {
 void send_syn(Ctx& c) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return;
-  *t = TxSegment{};
   t->seq = c.tcb.iss;
   t->flags = tcpflag::kSyn;
   t->wnd = syn_window_field(c.cfg);
@@ -95,7 +93,6 @@ void send_syn(Ctx& c) {
 void send_synack(Ctx& c) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return;
-  *t = TxSegment{};
   t->seq = c.tcb.iss;
   t->ack = c.tcb.rcv_nxt;
   t->flags = tcpflag::kSyn | tcpflag::kAck;
@@ -115,7 +112,6 @@ void send_reset_for(const Segment& seg, Output& out) {
   if (seg.has(tcpflag::kRst)) return;  // never answer a RST with a RST
   TxSegment* t = tx_slot(out);
   if (t == nullptr) return;
-  *t = TxSegment{};
   if (seg.has(tcpflag::kAck)) {
     t->seq = seg.ack;  // <SEQ=SEG.ACK><CTL=RST>
     t->flags = tcpflag::kRst;
@@ -129,7 +125,6 @@ void send_reset_for(const Segment& seg, Output& out) {
 void send_abort(Ctx& c) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return;
-  *t = TxSegment{};
   t->seq = c.tcb.snd_nxt;
   t->ack = c.tcb.rcv_nxt;
   t->flags = tcpflag::kRst | tcpflag::kAck;

@@ -17,6 +17,7 @@
 #include "runtime/control.h"
 #include "runtime/worker.h"
 #include "support/ring_port.h"
+#include "support/tcp_options.h"
 #include "tcp/options.h"
 #include "wire/craft.h"
 #include "wire/frame.h"
@@ -100,15 +101,8 @@ class WorkerTest : public ::testing::Test {
     s.wnd = 65535;
     uint8_t opts[40];
     if (options) {
-      tcp::TcpOptions o;
-      o.has_mss = true;
-      o.mss = 1460;
-      o.has_wscale = true;
-      o.wscale = 7;
-      o.sack_permitted = true;
-      o.has_timestamps = true;
-      o.ts_val = 12345;
-      s.opt_len = static_cast<uint8_t>(tcp::write_options(opts, o));
+      s.opt_len =
+          static_cast<uint8_t>(tcp::write_options(opts, synack::testing::linux_syn_options()));
       s.opts = opts;
     }
     static const uint8_t kData[1500] = {'G', 'E', 'T'};

@@ -1,6 +1,8 @@
 // Option parsing/writing: round trips, malformed lists, byte-exact layouts.
 #include <gtest/gtest.h>
 
+#include "support/tcp_options.h"
+
 #include <random>
 #include <vector>
 
@@ -26,16 +28,7 @@ bool parse(const std::vector<uint8_t>& b, TcpOptions& o) {
 }
 
 TcpOptions all_options() {
-  TcpOptions o;
-  o.has_mss = true;
-  o.mss = 1460;
-  o.has_wscale = true;
-  o.wscale = 7;
-  o.sack_permitted = true;
-  o.has_timestamps = true;
-  o.ts_val = 0x01020304;
-  o.ts_ecr = 0xA0B0C0D0;
-  return o;
+  return synack::testing::linux_syn_options(0x01020304, 0xA0B0C0D0);
 }
 
 TEST(Options, LinuxLayoutAllOptions) {

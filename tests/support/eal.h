@@ -1,0 +1,31 @@
+// EAL start-up for unit tests and benchmarks: no hugepages, no PCI, no
+// telemetry, one lcore, and a file prefix unique to the process so several
+// can run at once.
+#pragma once
+
+#include <rte_eal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace synack::testing {
+
+inline bool init_test_eal(const char* argv0, const char* tag, const char* memory_mb = "256") {
+  std::vector<std::string> args = {
+      argv0,
+      "--no-huge",
+      "-m",
+      memory_mb,
+      "--no-pci",
+      "--no-telemetry",
+      "--log-level=lib.eal:error",
+      "-l",
+      "0",
+      std::string("--file-prefix=") + tag + "-" + std::to_string(getpid())};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
+}
+
+}  // namespace synack::testing
