@@ -29,6 +29,10 @@ bool parse_cookie_mode(const std::string& s, CookieMode* out) {
 }
 
 namespace {
+uint64_t cookies_rejected(const CounterTotals& t) {
+  return t.drops[static_cast<int>(DropReason::cookie_bad_hash)] +
+         t.drops[static_cast<int>(DropReason::cookie_too_old)];
+}
 double rate(uint64_t cur, uint64_t prev, double dt) {
   return dt > 0 ? static_cast<double>(cur - prev) / dt : 0;
 }
@@ -40,7 +44,7 @@ std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, do
   std::snprintf(
       buf, sizeof buf,
       "rx %.0f pps  tx %.0f pps | new conn %.0f/s  est %lu  tw %lu  half-open %lu  "
-      "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, mode %s%s) "
+      "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, rejected %.0f/s, mode %s%s) "
       "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu)",
       rate(c.rx_packets, p.rx_packets, dt), rate(c.tx_packets, p.tx_packets, dt),
       rate(c.connections_established, p.connections_established, dt),
@@ -48,9 +52,10 @@ std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, do
       static_cast<unsigned long>(c.time_wait_flows), static_cast<unsigned long>(c.half_open_flows),
       static_cast<unsigned long>(c.active_flows), rate(c.syn_received, p.syn_received, dt),
       rate(c.cookies_sent, p.cookies_sent, dt), rate(c.cookies_validated, p.cookies_validated, dt),
-      cookie_mode_name(mode), c.lcores_in_cookie_mode ? ", active" : "",
-      rate(c.syn_rate_limited, p.syn_rate_limited, dt), rate(c.rst_sent, p.rst_sent, dt),
-      rate(c.total_drops(), p.total_drops(), dt), static_cast<unsigned long>(c.total_drops()));
+      rate(cookies_rejected(c), cookies_rejected(p), dt), cookie_mode_name(mode),
+      c.lcores_in_cookie_mode ? ", active" : "", rate(c.syn_rate_limited, p.syn_rate_limited, dt),
+      rate(c.rst_sent, p.rst_sent, dt), rate(c.total_drops(), p.total_drops(), dt),
+      static_cast<unsigned long>(c.total_drops()));
   return buf;
 }
 

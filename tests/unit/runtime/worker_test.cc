@@ -154,6 +154,24 @@ class WorkerTest : public ::testing::Test {
   unsigned in_use_at_start_ = 0;
 };
 
+TEST_F(WorkerTest, FullTableRefusesNewConnectionsAndKeepsTheOldOnes) {
+  cfg_.max_flows = 16;
+  start(CookieMode::kAlways);
+  uint32_t accepted = 0;
+  for (uint16_t i = 0; i < 20; i++) {
+    auto r = exchange({segment(static_cast<uint16_t>(41000 + i), 100, 0, kSyn)}, 1 + i);
+    ASSERT_EQ(r.size(), 1u);
+    exchange({segment(static_cast<uint16_t>(41000 + i), 101, r[0].f.seq + 1, kAck)}, 1 + i);
+    accepted = static_cast<uint32_t>(worker_->flows_in_use());
+  }
+  EXPECT_EQ(accepted, 16u);
+  EXPECT_EQ(worker_->counters().drops[static_cast<int>(DropReason::flow_table_full)].get(), 4u);
+  // The first connection is still served: nothing was evicted.
+  EXPECT_EQ(worker_->counters().connections_established.get(), 16u);
+  EXPECT_EQ(worker_->counters().cookies_validated.get(), 20u);
+  EXPECT_EQ(worker_->flows_in_use(), 16u);
+}
+
 TEST_F(WorkerTest, ConnectionOpensAnswersAndClosesOnTheWire) {
   start(CookieMode::kNever);
   auto r = exchange({segment(40000, 1000, 0, kSyn, 0, true)}, 1);

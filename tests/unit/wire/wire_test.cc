@@ -395,8 +395,12 @@ TEST(Craft, TcpSegmentsParseBackWithValidChecksums) {
     EXPECT_EQ(f.tcp_flags, s.flags);
     EXPECT_EQ(f.opt_len, opt_len);
     EXPECT_EQ(f.payload_len, payload.size());
-    EXPECT_EQ(0, std::memcmp(ip + 40, opts, opt_len));
-    EXPECT_EQ(0, std::memcmp(ip + 40 + opt_len, payload.data(), payload.size()));
+    if (opt_len) {
+      EXPECT_EQ(0, std::memcmp(ip + 40, opts, opt_len));
+    }
+    if (!payload.empty()) {
+      EXPECT_EQ(0, std::memcmp(ip + 40 + opt_len, payload.data(), payload.size()));
+    }
     EXPECT_EQ(load_be16(ip + 6), ip::kFlagDf);
     EXPECT_EQ(ip[8], 64);
   }
