@@ -86,9 +86,12 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
   // One owner lcore: no RW-concurrency or multi-writer flags.
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   t->hash_ = rte_hash_create(&params);
+  // rte_hash reports an allocation failure as ENOENT or ENOMEM; either way the
+  // cause is memory.
   if (t->hash_ == nullptr)
-    return fail("rte_hash_create(" + name + ", " + std::to_string(entries) +
-                "): " + rte_strerror(rte_errno));
+    return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate the flow table (" +
+                std::to_string(entries) + " hash entries) on socket " +
+                std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
 
   t->capacity_ = capacity;
   t->slots_ = entries;
@@ -97,8 +100,9 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
   t->used_ = static_cast<uint8_t*>(
       rte_zmalloc_socket("flow_used", t->slots_, RTE_CACHE_LINE_SIZE, socket_id));
   if (t->records_ == nullptr || t->used_ == nullptr)
-    return fail("flow table " + name + ": cannot allocate " + std::to_string(t->slots_) +
-                " records on socket " + std::to_string(socket_id));
+    return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate " +
+                std::to_string(t->slots_) + " flow records on socket " +
+                std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
   return t;
 }
 

@@ -80,3 +80,10 @@ def test_no_worker_lcore():
 
 def test_cookie_rotation_too_fast():
     _fails(["--ip=198.18.0.2", "--cookie_rotate_s=10"], "--cookie_rotate_s=10")
+
+
+def test_flow_table_too_big_for_memory():
+    eal = ["--no-huge", "-m", "256", "--no-pci", "-l", "0-1", "--vdev=net_null0",
+           "--log-level=lib.eal:error", "--log-level=lib.hash:error"]
+    _fails(["--ip=198.18.0.2", "--max_flows=16000000"], "--max_flows=16000000: cannot allocate",
+           eal=eal, one_line=False)
