@@ -11,7 +11,7 @@ PACKAGES=(
   libdpdk-dev dpdk dpdk-dev                      # DPDK 22.11, PMDs, testpmd, dpdk-telemetry.py
   libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping procps curl apache2-utils # namespaces and kernel-side clients
-  tshark tcpdump hping3                          # captures and packet checks
+  tshark                                         # captures checked by the integration tests
   clang-format
 )
 
