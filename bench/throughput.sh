@@ -8,15 +8,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECS="${1:-8}"
 PCAP="/tmp/synack-bench-$$.pcap"
-trap 'rm -f "$PCAP"' EXIT
+trap 'rm -rf "$PCAP" /var/run/dpdk/bench-tp-$$ /var/run/dpdk/bench-sa-$$' EXIT
 # net_pcap's MAC is 02:70:63:61:70:00 ("\x02pcap\0"); the SYNs are sent to it.
 "$ROOT/build/tests/tools/synflood" --pcap="$PCAP" --count=4096 --dst_mac=02:70:63:61:70:00 \
   --dst_ip=198.18.0.2 --dst_port=80 --src_net=198.18.128.0/17 >/dev/null
 VDEV="net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
 EAL=(--no-huge -m 1024 --no-pci -l 0-1 --vdev="$VDEV")
 
-# With --stats-period testpmd prints every 2 s until SIGINT.
-timeout -s INT "$SECS" dpdk-testpmd "${EAL[@]}" --file-prefix=bench-tp-$$ -- \
+# With --stats-period testpmd prints every 2 s until SIGINT (3 s more for start-up).
+timeout -s INT "$((SECS + 3))" dpdk-testpmd "${EAL[@]}" --file-prefix=bench-tp-$$ -- \
   --forward-mode=macswap --stats-period=2 --auto-start --nb-cores=1 >"$PCAP.tp" 2>&1 || true
 tp=$(cat "$PCAP.tp")
 rm -f "$PCAP.tp"

@@ -23,6 +23,7 @@ cleanup() {
   [[ -n "$ENGINE_PID" ]] && kill -INT "$ENGINE_PID" 2>/dev/null && sleep 1
   [[ -n "$ENGINE_PID" ]] && kill -KILL "$ENGINE_PID" 2>/dev/null
   ip netns del "$NS" 2>/dev/null || true
+  rm -rf "/var/run/dpdk/$PREFIX"
 }
 trap cleanup EXIT INT TERM
 

@@ -222,6 +222,6 @@ int main(int argc, char** argv) {
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  rte_eal_cleanup();
+  synack::testing::finish_test_eal();
   return 0;
 }

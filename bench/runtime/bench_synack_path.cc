@@ -169,6 +169,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   g_fx->worker.reset();
   g_fx->port.close();
-  rte_eal_cleanup();
+  synack::testing::finish_test_eal();
   return 0;
 }

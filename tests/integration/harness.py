@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -85,6 +86,11 @@ def stop_process(p, sig=signal.SIGINT, timeout=20):
         return p.wait(timeout=5)
 
 
+def remove_runtime_dir(prefix):
+    """EAL leaves /var/run/dpdk/PREFIX behind; a test removes its own."""
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
 class Engine:
     """synack running on net_tap inside `ns`; the kernel side of the tap gets
     198.18.0.1/24 and the engine owns 198.18.0.2."""
@@ -147,6 +153,7 @@ class Engine:
     def stop(self, timeout=30):
         rc = stop_process(self.proc, signal.SIGINT, timeout)
         self.log.close()
+        remove_runtime_dir(self.tap)
         return rc
 
     def __exit__(self, *exc):

@@ -1,14 +1,15 @@
 """Issue 2: every bad flag or configuration value stops start-up with one line
 naming the flag and the problem, before any packet is touched."""
-from harness import SYNACK, check, run, unique
+from harness import SYNACK, check, remove_runtime_dir, run, unique
 
 EAL = ["--no-huge", "-m", "256", "--no-pci", "-l", "0-1"]
 
 
 def _fails(flags, expect, eal=None, one_line=True):
-    prefix = "--file-prefix=" + unique("saflag")
-    argv = [SYNACK] + (eal if eal is not None else EAL) + [prefix, "--"] + flags
+    name = unique("saflag")
+    argv = [SYNACK] + (eal if eal is not None else EAL) + ["--file-prefix=" + name, "--"] + flags
     p = run(argv, check_rc=False, timeout=60)
+    remove_runtime_dir(name)
     check(p.returncode != 0, "%s: exit 0" % flags)
     err_lines = [l for l in p.stderr.splitlines() if l.strip()]
     ours = [l for l in err_lines if expect in l]

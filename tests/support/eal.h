@@ -6,7 +6,9 @@
 #include <rte_eal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace synack::testing {
@@ -26,6 +28,15 @@ inline bool init_test_eal(const char* argv0, const char* tag, const char* memory
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   return rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
+}
+
+// rte_eal_cleanup, then the runtime directory EAL leaves behind
+// (/var/run/dpdk/PREFIX), so test runs do not pile them up.
+inline void finish_test_eal() {
+  std::string dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace synack::testing

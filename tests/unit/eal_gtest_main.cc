@@ -13,6 +13,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  synack::testing::finish_test_eal();
   return rc;
 }
