@@ -191,16 +191,16 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
     }
     wire::Frame& f = frames[n_tcp];
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (!(wire::load_mac(data) == p_.mac) && !wire::load_mac(data).is_broadcast()) {
-      drop(m, DropReason::not_for_us);
-      continue;
-    }
     wire::ParseError e = wire::parse_frame(data, m->data_len, po, f);
     if (e != wire::ParseError::kOk) {
       drop(m, drop_for(e));
       continue;
     }
-    if (f.dst_ip != cfg_.ip) {
+    // The address that decides is the IP one. A unicast frame is taken whatever
+    // its destination MAC (the NIC already filters unicast MACs; pcap replays
+    // and mirrored traffic carry others); a group address (multicast or
+    // broadcast) is only for ARP, as Linux drops TCP not sent to PACKET_HOST.
+    if (f.dst_ip != cfg_.ip || ((f.dst_mac.b[0] & 1) && f.kind != wire::FrameKind::kArpRequest)) {
       drop(m, DropReason::not_for_us);
       continue;
     }

@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -170,6 +171,22 @@ TEST_F(WorkerTest, FullTableRefusesNewConnectionsAndKeepsTheOldOnes) {
   EXPECT_EQ(worker_->counters().connections_established.get(), 16u);
   EXPECT_EQ(worker_->counters().cookies_validated.get(), 20u);
   EXPECT_EQ(worker_->flows_in_use(), 16u);
+}
+
+TEST_F(WorkerTest, DestinationMacRules) {
+  start(CookieMode::kAlways);
+  // Unicast to another MAC (a pcap replay, mirrored traffic): the IP decides.
+  auto other = segment(42000, 1, 0, kSyn);
+  other[0] = 0x02;
+  other[5] = 0x99;
+  EXPECT_EQ(exchange({other}, 1).size(), 1u);
+  // TCP in a broadcast or multicast frame is not for us (Linux: PACKET_HOST only).
+  auto bcast = segment(42001, 1, 0, kSyn);
+  std::memset(bcast.data(), 0xff, 6);
+  auto mcast = segment(42002, 1, 0, kSyn);
+  mcast[0] = 0x01;
+  EXPECT_TRUE(exchange({bcast, mcast}, 2).empty());
+  EXPECT_EQ(worker_->counters().drops[static_cast<int>(DropReason::not_for_us)].get(), 2u);
 }
 
 TEST_F(WorkerTest, ConnectionOpensAnswersAndClosesOnTheWire) {
