@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "wire/byteorder.h"
+
 namespace synack::wire {
 
 // Sum of `n` bytes as native-order 16-bit words, unfolded (add more, then
@@ -53,11 +55,15 @@ inline uint16_t csum_fold(uint64_t acc) {
   return static_cast<uint16_t>(acc);
 }
 
-// Sum of the TCP/UDP pseudo-header (RFC 9293 3.1) for the IPv4 header at `ip`.
+// Sum of the TCP/UDP pseudo-header (RFC 9293 3.1) for the IPv4 header at `ip`,
+// in the same native word order: the addresses from the header, the zero and
+// protocol bytes and the length as values (building them in a byte array and
+// summing it would stall on the store buffer).
 inline uint64_t csum_pseudo_ipv4(const uint8_t* ip, uint8_t proto, uint16_t l4_len) {
-  uint64_t acc = csum_add(ip + 12, 8);
-  uint8_t tail[4] = {0, proto, static_cast<uint8_t>(l4_len >> 8), static_cast<uint8_t>(l4_len)};
-  return csum_add(tail, 4, acc);
+  // Little-endian host (byteorder.h): the word {0, proto} reads as proto << 8.
+  const uint64_t zero_proto = uint64_t{proto} << 8;
+  const uint64_t len_be = __builtin_bswap16(l4_len);
+  return csum_add(ip + 12, 8) + zero_proto + len_be;
 }
 
 }  // namespace synack::wire
