@@ -159,6 +159,7 @@ class Engine:
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
             self.stop()
+        remove_runtime_dir(self.tap)
         return False
 
     def stats(self):

@@ -58,3 +58,30 @@ def test_malformed_frames_dropped_by_reason():
         for kind, reason in kinds.items():
             check(st["drops"][reason] >= 3, "%s: drops[%s] = %s" % (kind, reason, st["drops"][reason]))
         check(st["mbufs_in_use"] == 0, "mbufs_in_use %s" % st["mbufs_in_use"])
+
+
+def test_stats_lines_and_duration_stop():
+    """--stats_interval_s prints a line per interval; --duration_s ends the run
+    by itself with exit 0, the port closed and every mbuf back."""
+    with Namespace() as ns, Engine(ns, flags=["--stats_interval_s=1", "--duration_s=3"]) as eng:
+        rc = eng.proc.wait(timeout=30)
+        eng.log.close()
+        check(rc == 0, "exit %s:\n%s" % (rc, eng.output()))
+        lines = [l for l in eng.output().splitlines() if re.search(r"rx \d+ pps  tx \d+ pps", l)]
+        check(len(lines) >= 2, "stats lines:\n%s" % eng.output())
+        st = eng.stats()
+        check(st["mbufs_in_use"] == 0 and st["uptime_s"] >= 2.9, "stats %s" % st)
+
+
+def test_sigterm_stops_cleanly():
+    import signal
+    with Namespace() as ns, Engine(ns, workers=2) as eng:
+        p = ns.run(["ping", "-c", "2", "-i", "0.2", "-W", "2", ENGINE_IP], check_rc=False)
+        check("2 received" in p.stdout, p.stdout)
+        eng.proc.send_signal(signal.SIGTERM)
+        rc = eng.proc.wait(timeout=30)
+        eng.log.close()
+        check(rc == 0, "exit %s after SIGTERM:\n%s" % (rc, eng.output()))
+        check("signal 15, stopping" in eng.output(), eng.output())
+        st = eng.stats()
+        check(st["mbufs_in_use"] == 0 and st["icmp_echo_replies"] == 2, "stats %s" % st)
