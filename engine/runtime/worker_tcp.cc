@@ -59,16 +59,6 @@ tcp::Segment to_segment(const wire::Frame& f) {
   return s;
 }
 
-// A SYN that may reopen a TIME-WAIT connection: newer timestamp when both
-// sides use them (RFC 6191), else a sequence number past the old one.
-bool syn_reopens_time_wait(const tcp::Tcb& tcb, const tcp::Segment& seg) {
-  using namespace tcp::tcpflag;
-  if ((seg.flags & (kSyn | kAck | kRst)) != kSyn) return false;
-  if (tcb.has(tcp::tcbflag::kTimestamps) && seg.opts.has_timestamps)
-    return static_cast<int32_t>(seg.opts.ts_val - tcb.ts_recent) > 0;
-  return seg.seq > tcb.rcv_nxt;
-}
-
 constexpr uint16_t kReset = tcp::event::kResetByPeer | tcp::event::kResetSent |
                             tcp::event::kGaveUp | tcp::event::kIdleTimeout;
 
@@ -85,7 +75,7 @@ void Worker::handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::FourTuple&
   if (idx >= 0) {
     flow::FlowRecord& rec = flows_->at(static_cast<uint32_t>(idx));
     if (rec.tcb.state == tcp::State::kTimeWait && listening(f.dst_port) &&
-        syn_reopens_time_wait(rec.tcb, seg)) {
+        tcp::Endpoint::syn_reopens_time_wait(rec.tcb, seg)) {
       // RFC 1122 4.2.2.13 / RFC 6191: a new SYN may reopen a connection from
       // TIME-WAIT when it is clearly newer; the new ISN is kept above the old
       // incarnation's sequence space.

@@ -107,6 +107,14 @@ void Endpoint::open(Tcb& tcb, Seq iss, uint32_t now_ms, Output& out) const {
   detail::arm_timer(out, detail::rto_ms(cfg_, 0));
 }
 
+bool Endpoint::syn_reopens_time_wait(const Tcb& tcb, const Segment& seg) {
+  if (tcb.state != State::kTimeWait) return false;
+  if ((seg.flags & (tcpflag::kSyn | tcpflag::kAck | tcpflag::kRst)) != tcpflag::kSyn) return false;
+  if (tcb.has(tcbflag::kTimestamps) && seg.opts.has_timestamps)
+    return static_cast<int32_t>(seg.opts.ts_val - tcb.ts_recent) > 0;
+  return seg.seq > tcb.rcv_nxt;
+}
+
 void Endpoint::cookie_synack(const Segment& syn, Seq cookie_isn, uint32_t cookie_ts,
                              Output& out) const {
   out.reset();

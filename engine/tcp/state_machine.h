@@ -20,17 +20,17 @@
 namespace synack::tcp {
 
 struct EndpointConfig {
-  uint16_t mss = 1460;                    // MSS we announce (port MTU - 40)
-  uint8_t rcv_wscale = 7;                 // shift we announce when the peer offers one
-  uint32_t rcv_wnd = 65535u << 7;         // our receive window in bytes
-  uint32_t response_len = 0;              // bytes sent once, after the first request
-  bool active_close = true;               // FIN right after the response
-  uint32_t rto_initial_ms = 1000;         // RFC 6298 2.1
-  uint32_t rto_max_ms = 60000;            // RFC 6298 2.5
-  uint8_t synack_retries = 5;             // SYN-ACK retransmissions before giving up
-  uint8_t data_retries = 8;               // data/FIN retransmissions before a RST
-  uint32_t time_wait_ms = 60000;          // 2*MSL (RFC 9293 3.10.7.4, TIME-WAIT)
-  uint32_t idle_timeout_ms = 300000;      // 0 = connections never idle out
+  uint16_t mss = 1460;                // MSS we announce (port MTU - 40)
+  uint8_t rcv_wscale = 7;             // shift we announce when the peer offers one
+  uint32_t rcv_wnd = 65535u << 7;     // our receive window in bytes
+  uint32_t response_len = 0;          // bytes sent once, after the first request
+  bool active_close = true;           // FIN right after the response
+  uint32_t rto_initial_ms = 1000;     // RFC 6298 2.1
+  uint32_t rto_max_ms = 60000;        // RFC 6298 2.5
+  uint8_t synack_retries = 5;         // SYN-ACK retransmissions before giving up
+  uint8_t data_retries = 8;           // data/FIN retransmissions before a RST
+  uint32_t time_wait_ms = 60000;      // 2*MSL (RFC 9293 3.10.7.4, TIME-WAIT)
+  uint32_t idle_timeout_ms = 300000;  // 0 = connections never idle out
 };
 
 // One segment to put on the wire. The runtime writes the headers; the payload
@@ -42,44 +42,44 @@ struct TxSegment {
   uint16_t data_len = 0;
   uint16_t wnd = 0;  // header window field, already shifted right by rcv_wscale
   uint8_t flags = 0;
-  TcpOptions opts;   // exactly the options to write (MSS/WS/SACK only on SYNs)
+  TcpOptions opts;  // exactly the options to write (MSS/WS/SACK only on SYNs)
 };
 
 // Why a segment was dropped. Appending is fine; the runtime names each one.
 enum class Drop : uint8_t {
   kNone,
-  kOutOfWindow,       // unacceptable sequence number (ACK sent, RFC 9293 3.10.7.4 step 1)
-  kPaws,              // RFC 7323 5.3: timestamp older than TS.Recent
-  kRstOutOfWindow,    // RST outside the window, silently dropped (RFC 5961 3.2)
-  kRstChallenged,     // RST in window but not exact: challenge ACK (RFC 5961 3.2)
-  kSynChallenged,     // SYN on a synchronized connection: challenge ACK (RFC 5961 4.2)
-  kAckUnacceptable,   // ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2)
-  kNoAck,             // no ACK bit in a synchronized state (RFC 9293 step 5)
-  kAckInSynSent,      // unacceptable ACK in SYN-SENT (RST sent)
-  kListenRst,         // RST to a listener
-  kListenAck,         // ACK to a listener (RST sent)
-  kListenNoSyn,       // neither SYN, ACK nor RST to a listener
-  kClosedPort,        // no TCB (RST sent unless the segment was a RST)
-  kDuplicate,         // retransmitted segment already processed (ACK sent)
-  kSynSentNoSyn,      // SYN-SENT: acceptable or no ACK, but neither SYN nor RST (3.10.7.3 step 5)
+  kOutOfWindow,      // unacceptable sequence number (ACK sent, RFC 9293 3.10.7.4 step 1)
+  kPaws,             // RFC 7323 5.3: timestamp older than TS.Recent
+  kRstOutOfWindow,   // RST outside the window, silently dropped (RFC 5961 3.2)
+  kRstChallenged,    // RST in window but not exact: challenge ACK (RFC 5961 3.2)
+  kSynChallenged,    // SYN on a synchronized connection: challenge ACK (RFC 5961 4.2)
+  kAckUnacceptable,  // ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2)
+  kNoAck,            // no ACK bit in a synchronized state (RFC 9293 step 5)
+  kAckInSynSent,     // unacceptable ACK in SYN-SENT (RST sent)
+  kListenRst,        // RST to a listener
+  kListenAck,        // ACK to a listener (RST sent)
+  kListenNoSyn,      // neither SYN, ACK nor RST to a listener
+  kClosedPort,       // no TCB (RST sent unless the segment was a RST)
+  kDuplicate,        // retransmitted segment already processed (ACK sent)
+  kSynSentNoSyn,     // SYN-SENT: acceptable or no ACK, but neither SYN nor RST (3.10.7.3 step 5)
 };
 inline constexpr int kNumDrops = 15;
 const char* drop_name(Drop d);
 
 namespace event {
-inline constexpr uint16_t kCreated = 1u << 0;          // on_listen: store the Tcb it filled
-inline constexpr uint16_t kEstablished = 1u << 1;      // entered ESTABLISHED (or passed it)
-inline constexpr uint16_t kClosed = 1u << 2;           // free the flow now
-inline constexpr uint16_t kResetByPeer = 1u << 3;      // a valid RST closed the connection
-inline constexpr uint16_t kChallengeAck = 1u << 4;     // a challenge ACK is in tx
-inline constexpr uint16_t kTimeWait = 1u << 5;         // entered TIME-WAIT
-inline constexpr uint16_t kTimeWaitExpired = 1u << 6;  // TIME-WAIT ended (with kClosed)
-inline constexpr uint16_t kSynAckRetransmit = 1u << 7; // tx holds a retransmitted SYN-ACK
-inline constexpr uint16_t kRetransmit = 1u << 8;       // tx holds retransmitted data/FIN/SYN
-inline constexpr uint16_t kGaveUp = 1u << 9;           // retries exhausted (with kClosed)
-inline constexpr uint16_t kIdleTimeout = 1u << 10;     // idle timer fired (with kClosed)
-inline constexpr uint16_t kRequest = 1u << 11;         // first request seen, response in tx
-inline constexpr uint16_t kResetSent = 1u << 12;       // tx holds a RST that aborts this TCB
+inline constexpr uint16_t kCreated = 1u << 0;           // on_listen: store the Tcb it filled
+inline constexpr uint16_t kEstablished = 1u << 1;       // entered ESTABLISHED (or passed it)
+inline constexpr uint16_t kClosed = 1u << 2;            // free the flow now
+inline constexpr uint16_t kResetByPeer = 1u << 3;       // a valid RST closed the connection
+inline constexpr uint16_t kChallengeAck = 1u << 4;      // a challenge ACK is in tx
+inline constexpr uint16_t kTimeWait = 1u << 5;          // entered TIME-WAIT
+inline constexpr uint16_t kTimeWaitExpired = 1u << 6;   // TIME-WAIT ended (with kClosed)
+inline constexpr uint16_t kSynAckRetransmit = 1u << 7;  // tx holds a retransmitted SYN-ACK
+inline constexpr uint16_t kRetransmit = 1u << 8;        // tx holds retransmitted data/FIN/SYN
+inline constexpr uint16_t kGaveUp = 1u << 9;            // retries exhausted (with kClosed)
+inline constexpr uint16_t kIdleTimeout = 1u << 10;      // idle timer fired (with kClosed)
+inline constexpr uint16_t kRequest = 1u << 11;          // first request seen, response in tx
+inline constexpr uint16_t kResetSent = 1u << 12;        // tx holds a RST that aborts this TCB
 }  // namespace event
 
 enum class TimerOp : uint8_t {
@@ -143,6 +143,13 @@ class Endpoint {
 
   // RFC 9293 3.10.7.1: no TCB and no listener. RST unless the segment was one.
   static void on_closed(const Segment& seg, Output& out);
+
+  // RFC 1122 4.2.2.13 / RFC 6191: a SYN (no ACK, no RST) may reopen a
+  // connection held in TIME-WAIT when it is clearly newer: a later timestamp
+  // when both sides use them, else a sequence number past RCV.NXT. The caller
+  // then frees the record and treats the SYN as new, with an ISN above the old
+  // incarnation's sequence space.
+  static bool syn_reopens_time_wait(const Tcb& tcb, const Segment& seg);
 
   // The flow's timer fired: retransmit (with exponential backoff), give up,
   // end TIME-WAIT or close an idle connection, depending on the state.

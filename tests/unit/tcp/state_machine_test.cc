@@ -424,6 +424,24 @@ TEST(Close, PeerFinWhileResponseIsWindowLimited) {
 
 // ---- timers ------------------------------------------------------------------------
 
+TEST(TimeWait, NewerSynMayReopen) {
+  // RFC 6191 with timestamps, RFC 1122 4.2.2.13 by sequence number without.
+  Harness h(server(0, true));
+  h.time_wait();
+  const Seq nxt = h.tcb.rcv_nxt;
+  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt + 100)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt - 100)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt + 100).ack(1)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().rst().seq(nxt + 100)));
+  Harness ts(server(0, true));
+  ts.syn_received(Seg().syn().seq(kCliIsn).mss(1460).ts(500));
+  ts.tcb.state = State::kTimeWait;  // only the timestamp rule matters here
+  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn - 5).ts(501)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn + 9999).ts(499)));
+  ts.tcb.state = State::kEstablished;
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn + 9999).ts(501)));
+}
+
 TEST(Timer, SynAckRetransmitBackoffAndGiveUp) {
   EndpointConfig c = server(0, true);
   c.synack_retries = 3;
