@@ -87,7 +87,6 @@ class Worker {
   void refresh_control();
   void update_cookie_mode();
   bool listening(uint16_t port) const { return (listen_bits_[port >> 6] >> (port & 63)) & 1; }
-  uint32_t now_ms() const { return now_ms_; }
   void set_clock(uint64_t now_tsc);
 
   const RuntimeConfig& cfg_;

@@ -24,7 +24,6 @@ enum class ParseError : uint8_t {
   kBadTcpChecksum,
   kBadSourceAddress,  // broadcast/multicast/zero source (RFC 1122 3.2.1.3)
 };
-inline constexpr int kNumParseErrors = 13;
 const char* parse_error_name(ParseError e);
 
 enum class FrameKind : uint8_t { kArpRequest, kIcmpEcho, kTcp };
