@@ -64,12 +64,14 @@ class Capture:
     def problems(self):
         """Frames with a bad checksum from the engine, retransmissions, or any
         expert warning/error (kernel-sent frames carry offloaded, partial
-        checksums on a tap, so only the engine's are verified)."""
+        checksums on a tap, so only the engine's are verified). "Window full"
+        is not one: it marks a sender stopping exactly at the receiver's window,
+        which is what RFC 9293 3.8.6 asks of it."""
         flt = ("(ip.src==%s && (tcp.checksum.status==2 || ip.checksum.status==2)) || "
                "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
                "tcp.analysis.spurious_retransmission || "
-               "(_ws.expert.severity >= 0x00600000 && !(ip.src!=%s && tcp.checksum.status==2))"
-               % (ENGINE_IP, ENGINE_IP))
+               "(_ws.expert.severity >= 0x00600000 && !tcp.analysis.window_full && "
+               "!(ip.src!=%s && tcp.checksum.status==2))" % (ENGINE_IP, ENGINE_IP))
         p = run(["tshark", "-n", "-r", self.path, "-o", "tcp.check_checksum:TRUE",
                  "-o", "ip.check_checksum:TRUE", "-Y", flt], check_rc=False)
         return p.stdout.strip()
