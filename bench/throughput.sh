@@ -20,7 +20,7 @@ timeout -s INT "$((SECS + 3))" dpdk-testpmd "${EAL[@]}" --file-prefix=bench-tp-$
   --forward-mode=macswap --stats-period=2 --auto-start --nb-cores=1 >"$PCAP.tp" 2>&1 || true
 tp=$(cat "$PCAP.tp")
 rm -f "$PCAP.tp"
-out=$(timeout $((SECS + 20)) "$ROOT/build/engine/app/synack" "${EAL[@]}" --file-prefix=bench-sa-$$ -- \
+out=$(timeout $((SECS + 20)) "$ROOT/build/engine/synack" "${EAL[@]}" --file-prefix=bench-sa-$$ -- \
         --ip=198.18.0.2 --syncookies=always --duration_s="$SECS" --stats_interval_s=2 2>/dev/null)
 
 # The median of the non-zero 2-second intervals of each.

@@ -16,7 +16,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SYNACK_BUILD", os.path.join(ROOT, "build"))
-SYNACK = os.path.join(BUILD, "engine", "app", "synack")
+SYNACK = os.path.join(BUILD, "engine", "synack")
 SYNFLOOD = os.path.join(BUILD, "tests", "tools", "synflood")
 ENGINE_IP = "198.18.0.2"
 KERNEL_IP = "198.18.0.1"
