@@ -2,6 +2,7 @@
 
 #include <gflags/gflags.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -9,7 +10,9 @@
 #include <iterator>
 #include <sstream>
 
-DEFINE_string(ip, "", "IPv4 address the engine owns on its port (required)");
+DEFINE_string(ip, "",
+              "IPv4 address the engine owns on its port, with an optional /prefix of its subnet "
+              "(whose directed broadcast is then never answered) (required)");
 DEFINE_string(ports, "80", "comma-separated TCP ports to listen on");
 DEFINE_uint32(port_id, 0, "DPDK port to use");
 DEFINE_uint32(num_mbufs, 16383, "mbufs in the packet pool");
@@ -19,11 +22,22 @@ DEFINE_uint32(tx_desc, 1024, "TX descriptors per queue");
 DEFINE_uint32(drain_us, 100, "longest time a reply waits in the TX buffer, microseconds");
 DEFINE_uint32(max_flows, 65536, "connection records per worker lcore");
 DEFINE_uint32(backlog, 1024, "SYN-RECEIVED records per worker lcore");
+DEFINE_uint32(max_time_wait, 262144,
+              "TIME-WAIT entries per worker lcore (when full the oldest is recycled early)");
+DEFINE_uint32(challenge_ack_limit, 1000,
+              "ACKs to unacceptable segments (RFC 5961 challenge ACKs, out-of-window, PAWS) and "
+              "SYN-ACKs resent for duplicate SYNs, per worker lcore per second (0 = no limit)");
+DEFINE_bool(abort_on_overflow, false,
+            "send a RST for a valid cookie ACK that finds the flow table full (default: drop it, "
+            "so the client's retransmission succeeds once a slot frees)");
+DEFINE_bool(accept_other_host, false,
+            "answer unicast frames sent to another MAC (the port sees replayed or mirrored "
+            "traffic); by default they are dropped as Linux drops PACKET_OTHERHOST");
 DEFINE_string(syncookies, "overload",
               "never | overload (cookies while the backlog is full) | always");
 DEFINE_uint32(cookie_rotate_s, 300,
-              "rotate the SYN-cookie secret every N seconds (0 = never, else >= 192: one previous "
-              "secret is kept, and a cookie lives up to 3 64-second counter steps)");
+              "rotate the SYN-cookie secret every N seconds (0 = never, else >= 120: a cookie "
+              "lives up to 112 s and survives any rotation inside that)");
 DEFINE_uint32(syn_rate_per_source, 0, "new connections/s per source address (0 = no limit)");
 DEFINE_uint32(syn_burst_per_source, 0, "token bucket depth per source address");
 DEFINE_uint32(syn_rate_per_prefix, 0, "new connections/s per source /24 (0 = no limit)");
@@ -33,10 +47,16 @@ DEFINE_uint32(time_wait_ms, 60000, "TIME-WAIT duration (2*MSL), milliseconds");
 DEFINE_uint32(idle_timeout_ms, 300000, "close connections idle this long (0 = never)");
 DEFINE_uint32(synack_retries, 5, "SYN-ACK retransmissions before a half-open record is dropped");
 DEFINE_uint32(data_retries, 8, "data/FIN retransmissions before the connection is reset");
-DEFINE_uint32(rto_ms, 1000, "initial retransmission timeout, milliseconds (RFC 6298)");
+DEFINE_uint32(rto_ms, 1000,
+              "initial retransmission timeout before any RTT is measured, milliseconds (RFC 6298)");
+DEFINE_uint32(rto_min_ms, 200, "floor of the measured retransmission timeout, milliseconds");
+DEFINE_uint32(fin_timeout_ms, 60000,
+              "end FIN-WAIT-2 after this when the peer never sends its FIN, milliseconds (0 = never)");
 DEFINE_uint32(mss, 1460, "MSS announced to peers");
 DEFINE_uint32(wscale, 7, "window-scale shift announced to peers that offer one (0-14)");
-DEFINE_string(response, "", "file whose bytes answer the first request (default: HTTP 200, empty)");
+DEFINE_string(response, "",
+              "file whose bytes answer each request (default: an empty HTTP/1.1 200 that says "
+              "'Connection: close' with --close=active and nothing about it with passive)");
 DEFINE_string(close, "active",
               "active (FIN after the response) | passive (wait for the peer's FIN)");
 DEFINE_uint32(stats_interval_s, 0, "print a stats line every N seconds (0 = never)");
@@ -50,8 +70,29 @@ namespace synack::app {
 
 namespace {
 
-constexpr const char* kDefaultResponse =
+// RFC 9112 9.6: a server that closes says so; one that waits for the
+// client's close keeps the connection persistent (HTTP/1.1's default).
+constexpr const char* kDefaultResponseActive =
     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+constexpr const char* kDefaultResponsePassive = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+// Whether HTTP header bytes carry "Connection: close" (case-insensitive, as
+// RFC 9110 5.1 field names and 7.6.1 connection options are).
+bool says_connection_close(const std::vector<uint8_t>& r) {
+  std::string s(r.begin(), r.end());
+  const size_t end = s.find("\r\n\r\n");
+  if (end != std::string::npos) s.resize(end);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t pos = 0;
+  while ((pos = s.find("connection:", pos)) != std::string::npos) {
+    const size_t eol = s.find("\r\n", pos);
+    if (s.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos).find("close") !=
+        std::string::npos)
+      return true;
+    pos += 11;
+  }
+  return false;
+}
 
 bool is_pow2(uint32_t v) {
   return v && !(v & (v - 1));
@@ -119,9 +160,28 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
     *err = "--ip is required: the IPv4 address the engine answers for (e.g. --ip=198.18.0.2)";
     return false;
   }
-  if (!parse_ipv4(FLAGS_ip, &cfg->ip) || cfg->ip == 0 || cfg->ip == 0xffffffffu ||
-      (cfg->ip >> 28) == 0xe) {
-    *err = bad("ip", FLAGS_ip, "not a unicast IPv4 address");
+  std::string addr = FLAGS_ip;
+  cfg->prefix_len = 32;
+  if (const size_t slash = addr.find('/'); slash != std::string::npos) {
+    const std::string len = addr.substr(slash + 1);
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long v = std::strtoul(len.c_str(), &end, 10);
+    if (len.empty() || *end || errno || v > 32 || !std::isdigit(static_cast<unsigned char>(len[0]))) {
+      *err = bad("ip", FLAGS_ip, "the prefix length must be 0 to 32");
+      return false;
+    }
+    cfg->prefix_len = static_cast<uint8_t>(v);
+    addr.resize(slash);
+  }
+  if (!parse_ipv4(addr, &cfg->ip) || cfg->ip == 0 || cfg->ip == 0xffffffffu ||
+      (cfg->ip >> 28) >= 0xe || (cfg->ip >> 24) == 0 || (cfg->ip >> 24) == 127) {
+    *err = bad("ip", FLAGS_ip, "not a unicast IPv4 address a host may own");
+    return false;
+  }
+  if (cfg->broadcast() != 0 && (cfg->ip == cfg->broadcast() ||
+                                (cfg->ip & ~(0xffffffffu >> cfg->prefix_len)) == cfg->ip)) {
+    *err = bad("ip", FLAGS_ip, "is the network or broadcast address of its prefix");
     return false;
   }
   if (!parse_ports(FLAGS_ports, &cfg->ports, err)) return false;
@@ -141,13 +201,18 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
   cfg->max_flows = FLAGS_max_flows;
   if (!range("backlog", FLAGS_backlog, 1, cfg->max_flows, err)) return false;
   cfg->backlog = FLAGS_backlog;
+  if (!range("max_time_wait", FLAGS_max_time_wait, 1, 1u << 26, err)) return false;
+  cfg->max_time_wait = FLAGS_max_time_wait;
+  cfg->challenge_ack_limit = FLAGS_challenge_ack_limit;
+  cfg->abort_on_overflow = FLAGS_abort_on_overflow;
+  cfg->accept_other_host = FLAGS_accept_other_host;
   if (!runtime::parse_cookie_mode(FLAGS_syncookies, &cfg->syncookies)) {
     *err = bad("syncookies", FLAGS_syncookies, "must be never, overload or always");
     return false;
   }
-  if (FLAGS_cookie_rotate_s != 0 && FLAGS_cookie_rotate_s < 192) {
+  if (FLAGS_cookie_rotate_s != 0 && FLAGS_cookie_rotate_s < 120) {
     *err = bad("cookie_rotate_s", std::to_string(FLAGS_cookie_rotate_s),
-               "must be 0 or at least 192 (a cookie stays valid for up to 192 s)");
+               "must be 0 or at least 120 (a cookie stays valid for up to 112 s)");
     return false;
   }
   cfg->cookie_rotate_s = FLAGS_cookie_rotate_s;
@@ -189,21 +254,26 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
   ep.data_retries = static_cast<uint8_t>(FLAGS_data_retries);
   if (!range("rto_ms", FLAGS_rto_ms, 10, 60000, err)) return false;
   ep.rto_initial_ms = FLAGS_rto_ms;
+  if (!range("rto_min_ms", FLAGS_rto_min_ms, 1, 60000, err)) return false;
+  ep.rto_min_ms = FLAGS_rto_min_ms;
+  if (!range("fin_timeout_ms", FLAGS_fin_timeout_ms, 0, 600000, err)) return false;
+  ep.fin_timeout_ms = FLAGS_fin_timeout_ms;
   if (!range("mss", FLAGS_mss, 88, 9000, err)) return false;
   ep.mss = static_cast<uint16_t>(FLAGS_mss);
   if (!range("wscale", FLAGS_wscale, 0, 14, err)) return false;
   ep.rcv_wscale = static_cast<uint8_t>(FLAGS_wscale);
   ep.rcv_wnd = 65535u << ep.rcv_wscale;
   if (FLAGS_close == "active")
-    ep.active_close = true;
+    cfg->active_close = true;
   else if (FLAGS_close == "passive")
-    ep.active_close = false;
+    cfg->active_close = false;
   else {
     *err = bad("close", FLAGS_close, "must be active or passive");
     return false;
   }
   if (FLAGS_response.empty()) {
-    cfg->response.assign(kDefaultResponse, kDefaultResponse + std::strlen(kDefaultResponse));
+    const char* r = cfg->active_close ? kDefaultResponseActive : kDefaultResponsePassive;
+    cfg->response.assign(r, r + std::strlen(r));
   } else {
     std::ifstream in(FLAGS_response, std::ios::binary);
     if (!in) {
@@ -216,7 +286,12 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
       return false;
     }
   }
-  ep.response_len = static_cast<uint32_t>(cfg->response.size());
+  if (!cfg->active_close && says_connection_close(cfg->response)) {
+    *err = "--response=" + FLAGS_response +
+           " says 'Connection: close' but --close=passive never closes first: the client would "
+           "wait for a close that does not come (RFC 9112 9.6); use --close=active";
+    return false;
+  }
   cfg->stats_interval_s = FLAGS_stats_interval_s;
   cfg->duration_s = FLAGS_duration_s;
   cfg->stats_json = FLAGS_stats_json;

@@ -1,19 +1,18 @@
-// One IPv4 connection: key, TCB and the peer's MAC (for replies sent from a
-// timer, when there is no received frame to answer in place). One cache line.
+// One IPv4 connection: TCB and the peer's MAC (for replies sent from a timer,
+// when there is no received frame to answer in place). One cache line; the
+// 4-tuple is the flow table's key (FlowTable::key()).
 #pragma once
 
 #include <cstdint>
 
-#include "tcp/segment.h"
 #include "tcp/tcb.h"
 
 namespace synack::flow {
 
 struct alignas(64) FlowRecord {
-  tcp::FourTuple key;   // 12 bytes
-  tcp::Tcb tcb;         // 44 bytes
+  tcp::Tcb tcb;         // 56 bytes
   uint8_t peer_mac[6];  // 6 bytes
-  uint8_t reserved[2];
+  uint8_t app[2];       // the application's per-flow bytes, if it keeps any
 };
 static_assert(sizeof(FlowRecord) == 64, "a connection record is one cache line");
 

@@ -9,14 +9,14 @@
 // an add never fails with -ENOSPC while free key slots remain, so exactly
 // `capacity` keys always fit.
 //
-// erase() deletes by the key stored in the record: callers must never change
-// FlowRecord::key of a live record.
+// Signatures come from the caller (FlowHash, keyed); rte_hash's own hash
+// function is never called (every call here is a *_with_hash one), so it is
+// set to one that would make any such call obvious in a profile and a test.
 #include "flow/flow_table.h"
 
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include <cassert>
@@ -31,18 +31,16 @@ namespace {
 constexpr uint32_t kMaxCapacity = 1u << 26;
 // rte_hash_create() refuses fewer entries than one bucket holds.
 constexpr uint32_t kMinEntries = 8;  // RTE_HASH_BUCKET_ENTRIES
+// rte_hash's internal layout (lib/hash/rte_cuckoo_hash.h, 22.11): 64-byte
+// buckets of 8 entries, key slots of 8 bytes of data pointer plus the key
+// rounded up to 16 bytes, and as many extendable buckets as buckets.
+constexpr uint64_t kBucketBytes = 64;
+constexpr uint64_t kKeySlotBytes = 32;
 
-// rte_hash_crc() specialised to the 12-byte key: the same CRC32-C value (8-byte
-// step, then 4-byte step), but with memcpy loads, since a FourTuple is only
-// 4-byte aligned and rte_hash_crc() dereferences it as uint64_t (undefined
-// behaviour that UBSan reports).
-uint32_t four_tuple_crc(const void* key, uint32_t /*key_len*/, uint32_t init_val) {
-  static_assert(sizeof(tcp::FourTuple) == 12);
-  uint64_t lo;
-  uint32_t hi;
-  std::memcpy(&lo, key, sizeof(lo));
-  std::memcpy(&hi, static_cast<const uint8_t*>(key) + sizeof(lo), sizeof(hi));
-  return rte_hash_crc_4byte(hi, rte_hash_crc_8byte(lo, init_val));
+// Never called (see above); a constant makes every key collide, so a stray
+// call would show in the collision test at once.
+uint32_t unused_hash(const void*, uint32_t, uint32_t) {
+  return 0;
 }
 
 // rte_hash sizes its buckets from `entries` (align32pow2(entries) / 8 buckets of
@@ -60,7 +58,8 @@ uint32_t hash_entries(uint32_t capacity) {
 }  // namespace
 
 std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t capacity,
-                                             int socket_id, std::string* err) {
+                                             int socket_id, const FlowHash& hash,
+                                             std::string* err) {
   auto fail = [err](std::string msg) {
     if (err) *err = std::move(msg);
     return std::unique_ptr<FlowTable>();
@@ -72,7 +71,7 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     return fail("flow table name '" + name + "' must have 1 to " +
                 std::to_string(RTE_HASH_NAMESIZE - 1) + " characters");
 
-  std::unique_ptr<FlowTable> t(new FlowTable());
+  std::unique_ptr<FlowTable> t(new FlowTable(hash));
   const uint32_t entries = hash_entries(capacity);
 
   rte_hash_parameters params;
@@ -80,15 +79,15 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
   params.name = name.c_str();
   params.entries = entries;
   params.key_len = sizeof(tcp::FourTuple);
-  params.hash_func = four_tuple_crc;  // == rte_hash_crc on 12 bytes
+  params.hash_func = unused_hash;
   params.hash_func_init_val = 0;
   params.socket_id = socket_id;
   // One owner lcore: no RW-concurrency or multi-writer flags.
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  t->hash_ = rte_hash_create(&params);
+  t->hash_table_ = rte_hash_create(&params);
   // rte_hash reports an allocation failure as ENOENT or ENOMEM; either way the
   // cause is memory.
-  if (t->hash_ == nullptr)
+  if (t->hash_table_ == nullptr)
     return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate the flow table (" +
                 std::to_string(entries) + " hash entries) on socket " +
                 std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
@@ -103,48 +102,58 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate " +
                 std::to_string(t->slots_) + " flow records on socket " +
                 std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
+  const uint64_t buckets = rte_align32pow2(entries) / 8;
+  t->memory_bytes_ = uint64_t{t->slots_} * (sizeof(FlowRecord) + 1) +
+                     (uint64_t{entries} + 1) * kKeySlotBytes + 2 * buckets * kBucketBytes;
   return t;
 }
 
 FlowTable::~FlowTable() {
   rte_free(used_);
   rte_free(records_);
-  rte_hash_free(hash_);
+  rte_hash_free(hash_table_);
 }
 
-int32_t FlowTable::lookup(const tcp::FourTuple& key) const {
-  int32_t pos = rte_hash_lookup(hash_, &key);
+int32_t FlowTable::lookup(const tcp::FourTuple& key, uint32_t sig) const {
+  int32_t pos = rte_hash_lookup_with_hash(hash_table_, &key, sig);
   return pos >= 0 ? pos : -1;
 }
 
-void FlowTable::lookup_bulk(const tcp::FourTuple* const* keys, uint32_t n, int32_t* idx) const {
+void FlowTable::lookup_bulk(const tcp::FourTuple* const* keys, uint32_t* sigs, uint32_t n,
+                            int32_t* idx) const {
   assert(n <= kMaxBulk);
   if (n == 0) return;
-  // rte_hash_lookup_bulk() takes `const void**`; it only reads the keys.
-  rte_hash_lookup_bulk(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys)),
-                       n, idx);
+  // rte_hash_lookup_with_hash_bulk() takes `const void**`; it only reads the keys.
+  rte_hash_lookup_with_hash_bulk(
+      hash_table_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys)), sigs, n,
+      idx);
   for (uint32_t i = 0; i < n; i++)
     if (idx[i] < 0) idx[i] = -1;
 }
 
-int32_t FlowTable::insert(const tcp::FourTuple& key) {
-  const hash_sig_t sig = rte_hash_hash(hash_, &key);
-  if (rte_hash_lookup_with_hash(hash_, &key, sig) >= 0) return -EEXIST;
+int32_t FlowTable::insert(const tcp::FourTuple& key, uint32_t sig) {
   if (size_ == capacity_) return -ENOSPC;
-  int32_t pos = rte_hash_add_key_with_hash(hash_, &key, sig);
+  int32_t pos = rte_hash_add_key_with_hash(hash_table_, &key, sig);
   if (pos < 0) return pos;  // cannot happen with the ext table and size_ < capacity_
   assert(static_cast<uint32_t>(pos) < slots_ && !used_[pos]);
   FlowRecord& r = records_[pos];
   std::memset(static_cast<void*>(&r), 0, sizeof(r));
-  r.key = key;
   used_[pos] = 1;
   size_++;
   return pos;
 }
 
+const tcp::FourTuple& FlowTable::key(uint32_t idx) const {
+  void* k = nullptr;
+  [[maybe_unused]] int rc = rte_hash_get_key_with_position(hash_table_, static_cast<int32_t>(idx), &k);
+  assert(rc == 0 && k != nullptr);
+  return *static_cast<const tcp::FourTuple*>(k);
+}
+
 void FlowTable::erase(uint32_t idx) {
   assert(idx < slots_ && used_[idx]);
-  [[maybe_unused]] int32_t pos = rte_hash_del_key(hash_, &records_[idx].key);
+  const tcp::FourTuple k = key(idx);
+  [[maybe_unused]] int32_t pos = rte_hash_del_key_with_hash(hash_table_, &k, hash_(k));
   assert(pos == static_cast<int32_t>(idx));
   used_[idx] = 0;
   size_--;

@@ -12,7 +12,6 @@
 #include "flow/source_limiter.h"
 
 #include <rte_cycles.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include <algorithm>
@@ -23,7 +22,6 @@ namespace synack::flow {
 namespace {
 
 constexpr uint32_t kPrefixMask = 0xffffff00u;  // /24, host byte order
-constexpr uint32_t kHashSeed = 0x5a5a5a5au;
 
 bool power_of_two(uint32_t v) {
   return v != 0 && (v & (v - 1)) == 0;
@@ -31,8 +29,8 @@ bool power_of_two(uint32_t v) {
 
 }  // namespace
 
-std::unique_ptr<SourceLimiter> SourceLimiter::create(const Config& cfg, int socket_id,
-                                                     std::string* err) {
+std::unique_ptr<SourceLimiter> SourceLimiter::create(const Config& cfg, const tcp::SipKey& key,
+                                                     int socket_id, std::string* err) {
   auto fail = [err](const char* msg) {
     if (err) *err = msg;
     return std::unique_ptr<SourceLimiter>();
@@ -47,6 +45,7 @@ std::unique_ptr<SourceLimiter> SourceLimiter::create(const Config& cfg, int sock
   if (hz == 0) return fail("source limiter: TSC frequency unknown (EAL not initialised?)");
 
   std::unique_ptr<SourceLimiter> l(new SourceLimiter());
+  l->key_ = key;
   auto init = [&](Level& lv, uint32_t rate, uint32_t burst, const char* name) {
     if (rate == 0) return true;
     lv.interval = std::max<uint64_t>(hz / rate, 1);
@@ -55,7 +54,7 @@ std::unique_ptr<SourceLimiter> SourceLimiter::create(const Config& cfg, int sock
                        ? std::numeric_limits<uint64_t>::max()
                        : lv.interval * burst;
     lv.mask = cfg.entries - 1;
-    // Zeroed slots are full buckets (tat 0 <= now) owned by address 0.0.0.0.
+    // Zeroed slots are unowned full buckets (tat 0 <= now).
     lv.table = static_cast<Entry*>(rte_zmalloc_socket(
         name, sizeof(Entry) * static_cast<size_t>(cfg.entries), RTE_CACHE_LINE_SIZE, socket_id));
     return lv.table != nullptr;
@@ -71,12 +70,25 @@ SourceLimiter::~SourceLimiter() {
   rte_free(prefix_.table);
 }
 
-SourceLimiter::Entry* SourceLimiter::slot(const Level& l, uint32_t key, uint64_t now_tsc) {
-  Entry* e = &l.table[rte_hash_crc_4byte(key, kHashSeed) & l.mask];
-  if (e->key != key) {  // another source had the slot: the newest wins, with a full bucket
-    e->key = key;
-    e->tat = now_tsc;
-  }
+// Two candidate slots from one keyed hash (the levels hash differently: the
+// /24 key has its low byte clear, and the level is part of the message). The
+// source's own slot if it has one; else a slot whose bucket is full again
+// (tat <= now: nothing is lost by taking it); else the candidate nearest to
+// full, whose debt the newcomer inherits, so that colliding with a slot never
+// refills a bucket. A legitimate source sharing a slot with a flooder is then
+// limited with it until the flooder stops, which the keyed hash makes as
+// likely as any other pair of sources meeting, and which he cannot aim.
+SourceLimiter::Entry* SourceLimiter::slot(const Level& l, uint32_t key, uint64_t now_tsc) const {
+  const uint64_t level = &l == &prefix_ ? 1 : 0;
+  const uint64_t h = tcp::siphash13_2w_inline(key_, key, level);
+  Entry* a = &l.table[static_cast<uint32_t>(h) & l.mask];
+  Entry* b = &l.table[static_cast<uint32_t>(h >> 32) & l.mask];
+  if (a->used && a->key == key) return a;
+  if (b->used && b->key == key) return b;
+  Entry* e = a->tat <= b->tat ? a : b;
+  e->key = key;
+  e->used = 1;
+  if (e->tat < now_tsc) e->tat = now_tsc;  // already full: stays full
   return e;
 }
 

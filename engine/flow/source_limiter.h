@@ -1,13 +1,16 @@
 // Per-lcore token buckets for new connections (SYNs) per source address and per
 // source /24, so one host or one subnet cannot take the whole backlog or all the
-// cookie bandwidth. Fixed-size table; an entry is recycled when another address
-// maps to its bucket (the newest source wins, so spoofed floods cannot pin
-// entries).
+// cookie bandwidth. Fixed-size tables indexed by a keyed hash (SipHash-1-3 under
+// a secret from the CSPRNG), two candidate slots per address: an attacker can
+// neither aim collisions at a victim's slot nor, by colliding, refill his own
+// bucket (a slot taken over keeps its debt; see slot()).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "tcp/siphash.h"
 
 namespace synack::flow {
 
@@ -22,7 +25,8 @@ class SourceLimiter {
   };
 
   // Needs an initialised EAL (TSC frequency). nullptr + *err on a bad config.
-  static std::unique_ptr<SourceLimiter> create(const Config& cfg, int socket_id, std::string* err);
+  static std::unique_ptr<SourceLimiter> create(const Config& cfg, const tcp::SipKey& key,
+                                               int socket_id, std::string* err);
   ~SourceLimiter();
 
   // Takes one token from the source's /32 bucket and its /24 bucket; false when
@@ -39,7 +43,7 @@ class SourceLimiter {
   // the bucket would be full again; 16 bytes, four per cache line.
   struct Entry {
     uint32_t key;  // source /32 or /24 (host byte order) owning the slot
-    uint32_t pad;
+    uint32_t used;  // 0 = never owned
     uint64_t tat;
   };
   struct Level {
@@ -50,8 +54,9 @@ class SourceLimiter {
   };
 
   SourceLimiter() = default;
-  static Entry* slot(const Level& l, uint32_t key, uint64_t now_tsc);
+  Entry* slot(const Level& l, uint32_t key, uint64_t now_tsc) const;
 
+  tcp::SipKey key_;
   Level source_;
   Level prefix_;
 };

@@ -13,8 +13,8 @@ namespace synack::runtime {
 
 class ControlBlock {
  public:
-  explicit ControlBlock(CookieMode mode, const tcp::CookieSecret& first) : mode_(mode) {
-    secrets_[0] = first;
+  ControlBlock(CookieMode mode, const tcp::CookieSecret& first) : mode_(mode) {
+    write_slot(0, first);
   }
 
   void request_stop() { stop_.store(true, std::memory_order_relaxed); }
@@ -23,26 +23,67 @@ class ControlBlock {
   CookieMode cookie_mode() const { return mode_.load(std::memory_order_relaxed); }
   void set_cookie_mode(CookieMode m) { mode_.store(m, std::memory_order_relaxed); }
 
-  // Publishes a new cookie secret (control plane; serialised by a mutex because
-  // the timer and a telemetry command may both rotate). Workers notice the new
-  // generation at the top of their loop and rotate their codec.
-  void publish_secret(const tcp::CookieSecret& s) {
+  // Publishes a new cookie secret (control plane: the rotation timer and a
+  // telemetry command may both call it, serialised by a mutex). Refuses, and
+  // returns false, when the rotation would make a worker forget a secret that
+  // cookies in flight may still carry: the codec keeps kSecrets secrets, so at
+  // most kSecrets - 1 rotations may fall inside one cookie lifetime.
+  bool publish_secret(const tcp::CookieSecret& s, uint64_t now_s) {
     std::lock_guard<std::mutex> lock(publish_mu_);
-    uint32_t next = secret_gen_.load(std::memory_order_relaxed) + 1;
-    secrets_[next % kSlots] = s;
-    secret_gen_.store(next, std::memory_order_release);
+    const uint32_t gen = secret_gen_.load(std::memory_order_relaxed);
+    const uint64_t oldest = rotated_at_[gen % kHistory];  // kSecrets - 1 rotations ago
+    if (gen >= kHistory && now_s - oldest <= tcp::SynCookieCodec::kLifetimeS) return false;
+    rotated_at_[gen % kHistory] = now_s;
+    write_slot(gen + 1, s);
+    secret_gen_.store(gen + 1, std::memory_order_release);
+    return true;
   }
   uint32_t secret_generation() const { return secret_gen_.load(std::memory_order_acquire); }
-  const tcp::CookieSecret& secret(uint32_t gen) const { return secrets_[gen % kSlots]; }
+
+  // Copies secret `gen` (seqlock read). False when that slot was overwritten
+  // by a newer secret meanwhile: the caller has fallen kSlots behind.
+  bool read_secret(uint32_t gen, tcp::CookieSecret* out) const {
+    const Slot& s = slots_[gen % kSlots];
+    for (;;) {
+      const uint32_t before = s.seq.load(std::memory_order_acquire);
+      if (before & 1) continue;  // a write in progress
+      out->key.k0 = s.k0.load(std::memory_order_relaxed);
+      out->key.k1 = s.k1.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (s.seq.load(std::memory_order_relaxed) != before) continue;
+      return s.gen.load(std::memory_order_relaxed) == gen;
+    }
+  }
 
  private:
-  // A worker copies slot gen % kSlots right after seeing gen; a writer would have
-  // to publish kSlots - 1 more secrets during that copy to touch it.
-  static constexpr uint32_t kSlots = 4;
+  static constexpr uint32_t kSlots = 8;
+  static constexpr uint32_t kHistory = tcp::SynCookieCodec::kSecrets - 1;
+  // One seqlock-protected secret: the words are relaxed atomics so that a
+  // reader racing a writer is defined behaviour, and the sequence tells it to
+  // retry.
+  struct Slot {
+    std::atomic<uint32_t> seq{0};
+    std::atomic<uint32_t> gen{0};
+    std::atomic<uint64_t> k0{0};
+    std::atomic<uint64_t> k1{0};
+  };
+
+  void write_slot(uint32_t gen, const tcp::CookieSecret& secret) {
+    Slot& s = slots_[gen % kSlots];
+    const uint32_t seq = s.seq.load(std::memory_order_relaxed);
+    s.seq.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    s.gen.store(gen, std::memory_order_relaxed);
+    s.k0.store(secret.key.k0, std::memory_order_relaxed);
+    s.k1.store(secret.key.k1, std::memory_order_relaxed);
+    s.seq.store(seq + 2, std::memory_order_release);
+  }
+
   std::atomic<bool> stop_{false};
   std::atomic<CookieMode> mode_;
   std::atomic<uint32_t> secret_gen_{0};
-  tcp::CookieSecret secrets_[kSlots];
+  Slot slots_[kSlots];
+  uint64_t rotated_at_[kHistory] = {};
   std::mutex publish_mu_;
 };
 

@@ -4,11 +4,22 @@ namespace synack::runtime {
 
 const char* drop_reason_name(DropReason r) {
   static constexpr const char* kNames[] = {
-#define SYNACK_DROP_NAME(name) #name,
-      SYNACK_DROPS(SYNACK_DROP_NAME)
+#define SYNACK_DROP_NAME(e, name) #name,
+      SYNACK_WIRE_DROPS(SYNACK_DROP_NAME) SYNACK_TCP_DROPS(SYNACK_DROP_NAME)
+          SYNACK_RUNTIME_DROPS(SYNACK_DROP_NAME)
 #undef SYNACK_DROP_NAME
   };
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kNumDropReasons);
   return kNames[static_cast<int>(r)];
+}
+
+const char* reply_kind_name(ReplyKind k) {
+  static constexpr const char* kNames[] = {
+#define SYNACK_REPLY_NAME(name) #name,
+      SYNACK_REPLY_KINDS(SYNACK_REPLY_NAME)
+#undef SYNACK_REPLY_NAME
+  };
+  return kNames[static_cast<int>(k)];
 }
 
 void CounterTotals::accumulate(const WorkerCounters& w) {
@@ -16,9 +27,10 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
   SYNACK_COUNTERS(SYNACK_SUM)
 #undef SYNACK_SUM
   for (int i = 0; i < kNumDropReasons; i++) drops[i] += w.drops[i].get();
+  for (int i = 0; i < tcp::kNumDrops; i++) rejected[i] += w.rejected[i].get();
+  for (int i = 0; i < kNumReplyKinds; i++) answered[i] += w.answered[i].get();
+  for (int i = 0; i < tcp::kNumStates; i++) states[i] += w.states[i].get();
   active_flows += w.active_flows.get();
-  half_open_flows += w.half_open_flows.get();
-  established_flows += w.established_flows.get();
   time_wait_flows += w.time_wait_flows.get();
   if (w.half_open_peak.get() > half_open_peak) half_open_peak = w.half_open_peak.get();
   lcores_in_cookie_mode += w.cookie_mode_active.get();
@@ -27,6 +39,12 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
 uint64_t CounterTotals::total_drops() const {
   uint64_t n = 0;
   for (uint64_t d : drops) n += d;
+  return n;
+}
+
+uint64_t CounterTotals::total_answered() const {
+  uint64_t n = 0;
+  for (uint64_t a : answered) n += a;
   return n;
 }
 

@@ -4,6 +4,13 @@
 // Each counter is a relaxed atomic so the control plane's read is defined
 // behaviour; a relaxed load+store compiles to a plain add on x86 (no lock
 // prefix), which is what the hot path pays.
+//
+// Every received frame is counted exactly once: `answered` under the kind of
+// its first reply, `consumed` when it was taken without a reply, or `drops`
+// under the one reason it was discarded, so rx_packets = answered + consumed +
+// drops. Frames that were answered without being taken (a RST to a closed
+// port, a challenge ACK) also name their reason in `rejected`, a breakdown of
+// part of `answered`.
 #pragma once
 
 #include <atomic>
@@ -11,59 +18,106 @@
 
 #include <rte_common.h>
 
+#include "tcp/tcb.h"
+#include "tcp/tcp_drops.h"
+#include "wire/wire_drops.h"
+
 namespace synack::runtime {
 
 // Event counters: name, description. The names are the JSON/telemetry keys.
-#define SYNACK_COUNTERS(X)                                                           \
-  X(rx_packets, "frames received")                                                   \
-  X(tx_packets, "frames handed to the port")                                         \
-  X(tx_dropped, "frames the port did not take (TX ring full)")                       \
-  X(arp_replies, "ARP replies sent")                                                 \
-  X(icmp_echo_replies, "ICMP echo replies sent")                                     \
-  X(syn_received, "SYNs for a listening port")                                       \
-  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                              \
-  X(synack_retransmits, "SYN-ACKs retransmitted")                                    \
-  X(connections_established, "connections that reached ESTABLISHED")                 \
-  X(connections_closed, "connections closed by FIN exchange or TIME-WAIT expiry")    \
-  X(connections_reset, "connections ended by a RST, a give-up or an idle timeout")   \
-  X(rst_sent, "RSTs sent")                                                           \
-  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                             \
-  X(time_wait_expired, "TIME-WAIT records expired")                                  \
-  X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)") \
-  X(time_wait_reused, "TIME-WAIT records reopened by a newer SYN (RFC 6191)")        \
-  X(retransmits, "data or FIN segments retransmitted")                               \
-  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                  \
-  X(cookies_validated, "final ACKs that carried a valid cookie")                     \
-  X(syncookie_mode_switches, "overload mode switching between backlog and cookies")  \
-  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                   \
+#define SYNACK_COUNTERS(X)                                                                      \
+  X(rx_packets, "frames received")                                                              \
+  X(tx_packets, "frames handed to the port")                                                    \
+  X(tx_dropped, "frames the port did not take (TX ring full)")                                  \
+  X(tx_no_mbuf, "extra segments (beyond the reply written in place) not sent: pool empty")      \
+  X(consumed, "frames taken without a reply (a handshake's last ACK, an ACK of data)")          \
+  X(syn_received, "SYNs for a listening port")                                                  \
+  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                                         \
+  X(synack_retransmits, "SYN-ACKs retransmitted")                                               \
+  X(connections_established, "connections that reached ESTABLISHED")                            \
+  X(connections_closed, "connections closed by a FIN exchange (TIME-WAIT entered or done)")     \
+  X(connections_reset, "connections ended by a RST, a give-up, an idle or FIN-WAIT-2 timeout")  \
+  X(requests, "requests answered by the application")                                           \
+  X(rst_sent, "RSTs sent")                                                                      \
+  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                                        \
+  X(acks_rate_limited, "ACKs to unacceptable segments not sent (RFC 5961 7, flow or lcore)")    \
+  X(time_wait_entered, "connections moved to the TIME-WAIT store")                              \
+  X(time_wait_expired, "TIME-WAIT entries that ran their full 2*MSL")                           \
+  X(time_wait_recycled, "TIME-WAIT entries dropped early because the store was full")           \
+  X(time_wait_reused, "TIME-WAIT entries reopened by a newer SYN (RFC 6191)")                   \
+  X(time_wait_reset, "TIME-WAIT entries ended by a valid RST")                                  \
+  X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)")            \
+  X(fin_wait_2_timeouts, "FIN-WAIT-2 connections ended by --fin_timeout_ms")                    \
+  X(retransmits, "data or FIN segments retransmitted")                                          \
+  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                             \
+  X(cookies_validated, "final ACKs that carried a valid cookie")                                \
+  X(cookies_bad_hash, "ACKs to a listener whose cookie did not verify")                         \
+  X(cookies_too_old, "ACKs to a listener whose cookie was past its lifetime")                   \
+  X(syncookie_mode_switches, "overload mode switching between backlog and cookies")             \
+  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                              \
   X(timer_expiries, "timers fired")
 
-// Drop reasons: every frame that is not answered or consumed lands in one.
-#define SYNACK_DROPS(X)                                                                           \
-  X(truncated)                                                                                    \
-  X(unsupported_ethertype)                                                                        \
-  X(bad_arp)                                                                                      \
-  X(bad_ip_header)                                                                                \
-  X(bad_ip_checksum)                                                                              \
-  X(fragment) X(unsupported_protocol) X(bad_icmp) X(bad_icmp_checksum) X(bad_tcp_header)          \
-      X(bad_tcp_checksum) X(bad_source_address) X(not_for_us) X(multi_segment) X(bad_tcp_options) \
-          X(out_of_window) X(paws) X(rst_out_of_window) X(rst_challenged) X(syn_challenged)       \
-              X(ack_unacceptable) X(no_ack) X(ack_in_syn_sent) X(listen_rst) X(listen_ack)        \
-                  X(listen_no_syn) X(closed_port) X(duplicate) X(backlog_full) X(flow_table_full) \
-                      X(syn_rate_limited) X(cookie_bad_hash) X(cookie_too_old) X(no_mbuf)         \
-                          X(syn_sent_no_syn)
+// The kinds of reply a received frame can get (the keys of "answered").
+#define SYNACK_REPLY_KINDS(X) \
+  X(arp)                      \
+  X(icmp_echo)                \
+  X(syn_ack)                  \
+  X(cookie_syn_ack)           \
+  X(rst)                      \
+  X(ack)                      \
+  X(data)
 
+// The runtime's own drop reasons, after the wire and TCP layers' lists.
+// X(enumerator, counter name)
+#define SYNACK_RUNTIME_DROPS(X)                                                          \
+  X(kMultiSegment, multi_segment)     /* a chained mbuf: we parse one segment */         \
+  X(kArpReplyUnused, arp_reply_unused) /* an ARP reply nobody asked for */               \
+  X(kBacklogFull, backlog_full)       /* --backlog SYN-RECEIVED records in use */        \
+  X(kFlowTableFull, flow_table_full)  /* --max_flows connection records in use */        \
+  X(kAcceptOverflow, accept_overflow) /* valid cookie ACK, flow table full */            \
+  X(kSynRateLimited, syn_rate_limited) /* per-source or per-/24 bucket empty */          \
+  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */
+
+// All drop reasons: the wire layer's, then the TCP layer's, then the runtime's.
 enum class DropReason : uint8_t {
-#define SYNACK_DROP_ENUM(name) name,
-  SYNACK_DROPS(SYNACK_DROP_ENUM)
+#define SYNACK_DROP_ENUM(e, name) name,
+  SYNACK_WIRE_DROPS(SYNACK_DROP_ENUM) SYNACK_TCP_DROPS(SYNACK_DROP_ENUM)
+      SYNACK_RUNTIME_DROPS(SYNACK_DROP_ENUM)
 #undef SYNACK_DROP_ENUM
 };
+inline constexpr int kNumWireDrops = wire::kNumParseErrors - 1;
+inline constexpr int kNumTcpDrops = tcp::kNumDrops - 1;
 inline constexpr int kNumDropReasons = 0
-#define SYNACK_DROP_COUNT(name) +1
-    SYNACK_DROPS(SYNACK_DROP_COUNT)
+#define SYNACK_DROP_COUNT(e, name) +1
+    SYNACK_WIRE_DROPS(SYNACK_DROP_COUNT) SYNACK_TCP_DROPS(SYNACK_DROP_COUNT)
+        SYNACK_RUNTIME_DROPS(SYNACK_DROP_COUNT)
 #undef SYNACK_DROP_COUNT
     ;
 const char* drop_reason_name(DropReason r);
+
+// The layers' reasons map by position: no table, no default case.
+constexpr DropReason drop_reason(wire::ParseError e) {
+  return static_cast<DropReason>(static_cast<int>(e) - 1);
+}
+constexpr DropReason drop_reason(tcp::Drop d) {
+  return static_cast<DropReason>(kNumWireDrops + static_cast<int>(d) - 1);
+}
+static_assert(drop_reason(wire::ParseError::kTruncated) == DropReason::truncated);
+static_assert(drop_reason(wire::ParseError::kBadTcpChecksum) == DropReason::bad_tcp_checksum);
+static_assert(drop_reason(tcp::Drop::kBadTcpHeader) == DropReason::bad_tcp_header);
+static_assert(drop_reason(tcp::Drop::kSynSentNoSyn) == DropReason::syn_sent_no_syn);
+
+enum class ReplyKind : uint8_t {
+#define SYNACK_REPLY_ENUM(name) name,
+  SYNACK_REPLY_KINDS(SYNACK_REPLY_ENUM)
+#undef SYNACK_REPLY_ENUM
+};
+inline constexpr int kNumReplyKinds = 0
+#define SYNACK_REPLY_COUNT(name) +1
+    SYNACK_REPLY_KINDS(SYNACK_REPLY_COUNT)
+#undef SYNACK_REPLY_COUNT
+    ;
+const char* reply_kind_name(ReplyKind k);
 
 class Counter {
  public:
@@ -82,17 +136,25 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
 #undef SYNACK_COUNTER_FIELD
   Counter drops[kNumDropReasons];
+  Counter rejected[tcp::kNumDrops];  // answered, not taken: by the TCP layer's reason
+  Counter answered[kNumReplyKinds];
   // Gauges, refreshed by the lcore once per millisecond tick.
   Counter active_flows;
-  Counter half_open_flows;
-  Counter established_flows;
   Counter time_wait_flows;
+  Counter states[tcp::kNumStates];
   Counter half_open_peak;      // most SYN-RECEIVED records this lcore ever held
   Counter cookie_mode_active;  // 1 while overload mode answers with cookies
 
-  void drop(DropReason r) {
-    drops[static_cast<int>(r)].add();
-  }
+  void drop(DropReason r) { drops[static_cast<int>(r)].add(); }
+  void answer(ReplyKind k) { answered[static_cast<int>(k)].add(); }
+};
+
+// What the port's driver counts (rte_eth_stats_get), for reporting.
+struct PortCounters {
+  uint64_t imissed = 0;    // frames the NIC dropped: RX ring full
+  uint64_t ierrors = 0;    // erroneous frames
+  uint64_t rx_nombuf = 0;  // RX refill failures: mempool empty
+  uint64_t oerrors = 0;    // TX errors
 };
 
 // Plain sums across lcores, for reporting.
@@ -101,15 +163,19 @@ struct CounterTotals {
   SYNACK_COUNTERS(SYNACK_TOTAL_FIELD)
 #undef SYNACK_TOTAL_FIELD
   uint64_t drops[kNumDropReasons] = {};
+  uint64_t rejected[tcp::kNumDrops] = {};
+  uint64_t answered[kNumReplyKinds] = {};
   uint64_t active_flows = 0;
-  uint64_t half_open_flows = 0;
-  uint64_t established_flows = 0;
   uint64_t time_wait_flows = 0;
+  uint64_t states[tcp::kNumStates] = {};
   uint64_t half_open_peak = 0;  // the largest of the lcores' peaks
   uint64_t lcores_in_cookie_mode = 0;
+  PortCounters port;
 
   void accumulate(const WorkerCounters& w);
   uint64_t total_drops() const;
+  uint64_t total_answered() const;
+  uint64_t state(tcp::State s) const { return states[static_cast<int>(s)]; }
 };
 
 }  // namespace synack::runtime

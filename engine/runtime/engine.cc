@@ -20,6 +20,7 @@
 #include "runtime/stats.h"
 #include "runtime/telemetry.h"
 #include "runtime/worker.h"
+#include "wire/headers.h"
 
 namespace synack::runtime {
 
@@ -60,9 +61,10 @@ std::string ip_string(uint32_t ip) {
   return buf;
 }
 
-CounterTotals sum(const std::vector<std::unique_ptr<Worker>>& workers) {
+CounterTotals sum(const std::vector<WorkerPtr>& workers, uint16_t port_id) {
   CounterTotals t;
   for (const auto& w : workers) t.accumulate(w->counters());
+  t.port = port_counters(port_id);
   return t;
 }
 
@@ -84,9 +86,12 @@ int run_engine(const RuntimeConfig& cfg) {
         "control plane");
   const uint16_t queues = static_cast<uint16_t>(lcores.size());
 
-  // Every queue's descriptors, TX buffers, in-flight bursts and per-lcore
-  // mempool caches must fit, or RX stalls under load.
-  uint64_t needed = uint64_t{queues} * (cfg.rx_desc + cfg.tx_desc + 2 * kBurst) +
+  // Every queue's descriptors, in-flight bursts, each worker's TX array and
+  // one flight of extra segments, and the per-lcore mempool caches must fit,
+  // or RX stalls under load. Workers also stop allocating extra segments when
+  // the pool runs low (worker_tx.cc), so RX refill is never starved.
+  uint64_t needed = uint64_t{queues} * (cfg.rx_desc + cfg.tx_desc + 6 * kBurst +
+                                        tcp::Output::kMaxTx) +
                     uint64_t{cfg.mbuf_cache} * (queues + 1) + 64;
   if (cfg.num_mbufs < needed)
     return fail("--num_mbufs=" + std::to_string(cfg.num_mbufs) + ": too small for " +
@@ -102,9 +107,24 @@ int run_engine(const RuntimeConfig& cfg) {
                 ": cannot allocate the mbuf pool (" + rte_strerror(rte_errno) +
                 "): give EAL more memory (-m) or lower --num_mbufs");
 
+  // The largest frame (an MSS-sized segment with timestamps, headers) must
+  // fit one mbuf: we send no chains.
+  const uint32_t data_room = RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM;
+  if (uint32_t{cfg.endpoint.mss} + 40 + wire::kEthHdrLen > data_room) {
+    rte_mempool_free(pool);
+    return fail("--mss=" + std::to_string(cfg.endpoint.mss) + ": a segment would not fit the " +
+                std::to_string(data_room) + "-byte mbuf data room (at most " +
+                std::to_string(data_room - 40 - wire::kEthHdrLen) + ")");
+  }
+
+  uint8_t rss_key[64];
+  if (!random_bytes(rss_key, sizeof rss_key)) {
+    rte_mempool_free(pool);
+    return fail("getrandom() failed: no RSS key");
+  }
   PortInfo port;
   std::string err;
-  if (!start_port(cfg.port_id, queues, cfg, pool, &port, &err)) {
+  if (!start_port(cfg.port_id, queues, cfg, pool, rss_key, &port, &err)) {
     rte_eth_dev_close(cfg.port_id);
     rte_mempool_free(pool);
     return fail(err);
@@ -113,7 +133,9 @@ int run_engine(const RuntimeConfig& cfg) {
   tcp::CookieSecret secret;
   WorkerParams params;
   if (!random_bytes(&secret, sizeof secret) ||
-      !random_bytes(&params.isn_key, sizeof params.isn_key)) {
+      !random_bytes(&params.isn_key, sizeof params.isn_key) ||
+      !random_bytes(&params.flow_key, sizeof params.flow_key) ||
+      !random_bytes(&params.limiter_key, sizeof params.limiter_key)) {
     stop_port(cfg.port_id);
     rte_mempool_free(pool);
     return fail("getrandom() failed: no secret for SYN cookies and ISNs");
@@ -126,8 +148,9 @@ int run_engine(const RuntimeConfig& cfg) {
   params.rx_csum_offload = port.rx_csum;
   params.tsc_hz = rte_get_tsc_hz();
   params.tsc_epoch = rte_rdtsc();
+  params.workers = queues;
 
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<WorkerPtr> workers;
   for (uint16_t q = 0; q < queues; q++) {
     params.lcore_id = lcores[q];
     params.queue_id = q;
@@ -145,18 +168,23 @@ int run_engine(const RuntimeConfig& cfg) {
               ip_string(cfg.ip).c_str(), cfg.port_id, port.driver.c_str(),
               mac_string(port.mac).c_str(), queues);
   for (uint16_t p : cfg.ports) std::printf(" %u", p);
-  std::printf(", RSS %s, TX TCP checksum %s, syncookies=%s, backlog %u, max_flows %u per lcore\n",
-              port.rss ? "on" : "off", port.tx_tcp_csum ? "offloaded" : "in software",
-              cookie_mode_name(cfg.syncookies), cfg.backlog, cfg.max_flows);
+  std::printf(
+      ", RSS %s, TX TCP checksum %s, syncookies=%s, backlog %u, max_flows %u, max_time_wait %u "
+      "per lcore\n",
+      port.rss ? (port.rss_ip_only ? "on (addresses only)" : "on") : "off",
+      port.tx_tcp_csum ? "offloaded" : "in software", cookie_mode_name(cfg.syncookies),
+      cfg.backlog, cfg.max_flows, cfg.max_time_wait);
   std::fflush(stdout);
 
-  auto rotate = [&control]() {
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t start = rte_rdtsc();
+  auto rotate = [&control, hz, start]() {
     tcp::CookieSecret s;
-    if (random_bytes(&s, sizeof s)) control.publish_secret(s);
+    return random_bytes(&s, sizeof s) && control.publish_secret(s, (rte_rdtsc() - start) / hz);
   };
   TelemetryHooks hooks;
   hooks.control = &control;
-  hooks.totals = [&workers]() { return sum(workers); };
+  hooks.totals = [&workers, &cfg]() { return sum(workers, cfg.port_id); };
   hooks.rotate_secret = rotate;
   telemetry_attach(hooks);
 
@@ -165,8 +193,6 @@ int run_engine(const RuntimeConfig& cfg) {
     rte_eal_remote_launch(worker_main, workers[q].get(), lcores[q]);
 
   // Control loop: 50 ms naps; stats, duration, secret rotation, signals.
-  const uint64_t hz = rte_get_tsc_hz();
-  const uint64_t start = rte_rdtsc();
   uint64_t last_stats = start, last_rotate = start;
   CounterTotals prev;
   while (!stop_signal_received()) {
@@ -174,7 +200,7 @@ int run_engine(const RuntimeConfig& cfg) {
     uint64_t now = rte_rdtsc();
     if (cfg.duration_s && now - start >= cfg.duration_s * hz) break;
     if (cfg.stats_interval_s && now - last_stats >= cfg.stats_interval_s * hz) {
-      CounterTotals cur = sum(workers);
+      CounterTotals cur = sum(workers, cfg.port_id);
       std::printf(
           "synack: %s\n",
           format_stats_line(cur, prev, double(now - last_stats) / double(hz), control.cookie_mode())
@@ -195,12 +221,19 @@ int run_engine(const RuntimeConfig& cfg) {
   telemetry_detach();
 
   ExitReport report;
-  report.totals = sum(workers);
+  report.totals = sum(workers, cfg.port_id);
+  for (const auto& w : workers) {
+    report.flow_table_bytes += w->flow_table_bytes();
+    report.time_wait_bytes += w->time_wait_bytes();
+  }
+  report.flow_capacity = uint64_t{cfg.max_flows} * queues;
+  report.time_wait_capacity = uint64_t{cfg.max_time_wait} * queues;
   report.workers = queues;
   report.mode = control.cookie_mode();
   report.uptime_s = double(rte_rdtsc() - start) / double(hz);
+  report.totals.port = port_counters(cfg.port_id);
+  workers.clear();  // flow tables, timers, TIME-WAIT stores; queued frames sent or freed
   stop_port(cfg.port_id);
-  workers.clear();  // flow tables, timers and TX buffers go back
   report.mbufs_total = pool->size;
   report.mbufs_in_use = rte_mempool_in_use_count(pool);
   std::printf("synack: stopped: %lu connections established, %lu drops, mbufs in use %lu\n",

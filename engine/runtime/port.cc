@@ -1,21 +1,24 @@
 #include "runtime/port.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace synack::runtime {
 
-namespace {
-// Toeplitz key that hashes (src, dst) and (dst, src) alike (0x6d5a repeated),
-// so both directions of a flow meet on one queue; DPDK's own "symmetric RSS"
-// recipe.
-uint8_t kSymmetricRssKey[40] = {0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-                                0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-                                0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
-                                0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
-}  // namespace
+PortCounters port_counters(uint16_t port_id) {
+  PortCounters c;
+  rte_eth_stats st{};
+  if (rte_eth_stats_get(port_id, &st) == 0) {
+    c.imissed = st.imissed;
+    c.ierrors = st.ierrors;
+    c.rx_nombuf = st.rx_nombuf;
+    c.oerrors = st.oerrors;
+  }
+  return c;
+}
 
 bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte_mempool* pool,
-                PortInfo* info, std::string* err) {
+                const uint8_t (&rss_key)[64], PortInfo* info, std::string* err) {
   rte_eth_dev_info dev{};
   if (rte_eth_dev_info_get(port_id, &dev) != 0) {
     *err = "port " + std::to_string(port_id) + ": cannot read device info";
@@ -29,16 +32,35 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     return false;
   }
   rte_eth_conf conf{};
-  uint64_t rss_hf = dev.flow_type_rss_offloads &
-                    (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4);
+  // A per-source SYN limit holds per source only if each source's SYNs meet
+  // on one lcore: then hash on the addresses alone (the destination is always
+  // ours), not on the ports.
+  const bool ip_only = cfg.limiter.rate_per_source > 0;
+  const uint64_t want_hf =
+      ip_only ? (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
+              : (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4);
+  const uint64_t rss_hf = dev.flow_type_rss_offloads & want_hf;
   if (queues > 1 && rss_hf) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
-    if (dev.hash_key_size == sizeof kSymmetricRssKey) {
-      conf.rx_adv_conf.rss_conf.rss_key = kSymmetricRssKey;
-      conf.rx_adv_conf.rss_conf.rss_key_len = sizeof kSymmetricRssKey;
+    // A random Toeplitz key of the PMD's own length (40 bytes on ixgbe and
+    // mlx5, 52 on i40e and ice): nobody outside can aim a flood at one queue.
+    if (dev.hash_key_size == 0 || dev.hash_key_size > sizeof rss_key) {
+      std::printf("synack: port %u (%s): RSS key size %u is not settable: the driver's default "
+                  "key stays in use\n",
+                  port_id, info->driver.c_str(), dev.hash_key_size);
+    } else {
+      std::copy(rss_key, rss_key + dev.hash_key_size, info->rss_key);
+      info->rss_key_len = dev.hash_key_size;
+      conf.rx_adv_conf.rss_conf.rss_key = info->rss_key;
+      conf.rx_adv_conf.rss_conf.rss_key_len = dev.hash_key_size;
     }
     info->rss = true;
+    info->rss_ip_only = ip_only && (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) == 0;
+    if (ip_only && !(dev.flow_type_rss_offloads & RTE_ETH_RSS_IPV4))
+      std::printf("synack: port %u (%s) cannot hash on addresses only: a source's SYNs may meet "
+                  "several lcores, each limiting it to --syn_rate_per_source\n",
+                  port_id, info->driver.c_str());
   }
   const uint64_t want_tx = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
   if (cfg.tx_csum_offload && (dev.tx_offload_capa & want_tx) == want_tx) {
@@ -58,6 +80,7 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
     conf.rx_adv_conf.rss_conf = {};
     info->rss = false;
+    info->rss_key_len = 0;
     rc = rte_eth_dev_configure(port_id, queues, queues, &conf);
   }
   if (rc != 0) {
@@ -89,6 +112,15 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
   rc = rte_eth_dev_start(port_id);
   if (rc != 0) {
     *err = "port " + std::to_string(port_id) + ": start failed: " + rte_strerror(-rc);
+    return false;
+  }
+  uint16_t mtu = 0;
+  if (rte_eth_dev_get_mtu(port_id, &mtu) == 0 && mtu != 0) info->mtu = mtu;
+  if (uint32_t{cfg.endpoint.mss} + 40 > info->mtu) {
+    *err = "--mss=" + std::to_string(cfg.endpoint.mss) + ": larger than port " +
+           std::to_string(port_id) + "'s MTU " + std::to_string(info->mtu) +
+           " allows (MTU - 40 = " + std::to_string(info->mtu - 40) + ")";
+    rte_eth_dev_stop(port_id);
     return false;
   }
   rte_ether_addr mac;

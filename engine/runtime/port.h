@@ -9,6 +9,7 @@
 #include <string>
 
 #include "runtime/config.h"
+#include "runtime/counters.h"
 #include "wire/byteorder.h"
 
 namespace synack::runtime {
@@ -17,15 +18,22 @@ struct PortInfo {
   std::string driver;
   wire::MacAddr mac;
   uint16_t queues = 0;
+  uint16_t mtu = 1500;
   bool rss = false;
+  bool rss_ip_only = false;  // hashes on the addresses only (per-source limits)
+  uint8_t rss_key[64] = {};  // the Toeplitz key set on the port (random)
+  uint8_t rss_key_len = 0;
   bool tx_tcp_csum = false;
   bool rx_csum = false;
 };
 
 // Configures and starts `port_id` with `queues` queue pairs from `pool`.
+// `rss_key` is random (hash_key_size bytes are used, whatever the PMD's size).
 // Returns false with a one-line *err naming what is wrong.
 bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte_mempool* pool,
-                PortInfo* info, std::string* err);
+                const uint8_t (&rss_key)[64], PortInfo* info, std::string* err);
+// The PMD's own counters (imissed, ierrors, rx_nombuf, oerrors).
+PortCounters port_counters(uint16_t port_id);
 void stop_port(uint16_t port_id);
 
 }  // namespace synack::runtime

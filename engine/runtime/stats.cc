@@ -30,8 +30,7 @@ bool parse_cookie_mode(const std::string& s, CookieMode* out) {
 
 namespace {
 uint64_t cookies_rejected(const CounterTotals& t) {
-  return t.drops[static_cast<int>(DropReason::cookie_bad_hash)] +
-         t.drops[static_cast<int>(DropReason::cookie_too_old)];
+  return t.cookies_bad_hash + t.cookies_too_old;
 }
 double rate(uint64_t cur, uint64_t prev, double dt) {
   return dt > 0 ? static_cast<double>(cur - prev) / dt : 0;
@@ -40,58 +39,57 @@ double rate(uint64_t cur, uint64_t prev, double dt) {
 
 std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, double dt,
                               CookieMode mode) {
-  char buf[512];
+  using tcp::State;
+  auto ul = [](uint64_t v) { return static_cast<unsigned long>(v); };
+  char buf[768];
   std::snprintf(
       buf, sizeof buf,
       "rx %.0f pps  tx %.0f pps | new conn %.0f/s  est %lu  tw %lu  half-open %lu  "
       "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, rejected %.0f/s, mode %s%s) "
-      "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu)",
+      "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu) | port imissed %lu "
+      "ierrors %lu rx_nombuf %lu oerrors %lu",
       rate(c.rx_packets, p.rx_packets, dt), rate(c.tx_packets, p.tx_packets, dt),
       rate(c.connections_established, p.connections_established, dt),
-      static_cast<unsigned long>(c.established_flows),
-      static_cast<unsigned long>(c.time_wait_flows), static_cast<unsigned long>(c.half_open_flows),
-      static_cast<unsigned long>(c.active_flows), rate(c.syn_received, p.syn_received, dt),
+      ul(c.state(State::kEstablished)), ul(c.time_wait_flows), ul(c.state(State::kSynReceived)),
+      ul(c.active_flows), rate(c.syn_received, p.syn_received, dt),
       rate(c.cookies_sent, p.cookies_sent, dt), rate(c.cookies_validated, p.cookies_validated, dt),
       rate(cookies_rejected(c), cookies_rejected(p), dt), cookie_mode_name(mode),
       c.lcores_in_cookie_mode ? ", active" : "", rate(c.syn_rate_limited, p.syn_rate_limited, dt),
       rate(c.rst_sent, p.rst_sent, dt), rate(c.total_drops(), p.total_drops(), dt),
-      static_cast<unsigned long>(c.total_drops()));
+      ul(c.total_drops()), ul(c.port.imissed), ul(c.port.ierrors), ul(c.port.rx_nombuf),
+      ul(c.port.oerrors));
   return buf;
 }
 
 std::string to_json(const ExitReport& r) {
-  const CounterTotals& t = r.totals;
   std::string s = "{";
   auto field = [&s](const char* name, uint64_t v) {
     s += "\"";
     s += name;
     s += "\":" + std::to_string(v) + ",";
   };
-#define SYNACK_JSON_FIELD(name, desc) field(#name, t.name);
-  SYNACK_COUNTERS(SYNACK_JSON_FIELD)
-#undef SYNACK_JSON_FIELD
-  field("active_flows", t.active_flows);
-  field("half_open_flows", t.half_open_flows);
-  field("established_flows", t.established_flows);
-  field("time_wait_flows", t.time_wait_flows);
-  field("half_open_peak", t.half_open_peak);
+  auto group = [&s](const char* name, int from, int n, auto name_of, const uint64_t* v) {
+    s += "\"";
+    s += name;
+    s += "\":{";
+    for (int i = from; i < n; i++) {
+      if (i != from) s += ",";
+      s += "\"";
+      s += name_of(i);
+      s += "\":" + std::to_string(v[i]);
+    }
+    s += "},";
+  };
+  visit_totals(r.totals, field, group);
   field("mbufs_in_use", r.mbufs_in_use);
   field("mbufs_total", r.mbufs_total);
   field("workers", r.workers);
+  field("flow_table_bytes", r.flow_table_bytes);
+  field("flow_capacity", r.flow_capacity);
+  field("time_wait_bytes", r.time_wait_bytes);
+  field("time_wait_capacity", r.time_wait_capacity);
   s += "\"syncookies\":\"" + std::string(cookie_mode_name(r.mode)) + "\",";
-  s += "\"uptime_s\":" + std::to_string(r.uptime_s) + ",";
-  s += "\"cookies_rejected\":{\"bad_hash\":" +
-       std::to_string(t.drops[static_cast<int>(DropReason::cookie_bad_hash)]) +
-       ",\"too_old\":" + std::to_string(t.drops[static_cast<int>(DropReason::cookie_too_old)]) +
-       "},";
-  s += "\"drops\":{";
-  for (int i = 0; i < kNumDropReasons; i++) {
-    if (i) s += ",";
-    s += "\"";
-    s += drop_reason_name(static_cast<DropReason>(i));
-    s += "\":" + std::to_string(t.drops[i]);
-  }
-  s += "}}";
+  s += "\"uptime_s\":" + std::to_string(r.uptime_s) + "}";
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/telemetry.h"
 
+#include "runtime/stats.h"
+
 #include <rte_telemetry.h>
 
 #include <mutex>
@@ -16,31 +18,15 @@ TelemetryHooks g_hooks;
 bool g_registered = false;
 
 void add_totals(rte_tel_data* d, const CounterTotals& t) {
-#define SYNACK_TEL_FIELD(name, desc) rte_tel_data_add_dict_u64(d, #name, t.name);
-  SYNACK_COUNTERS(SYNACK_TEL_FIELD)
-#undef SYNACK_TEL_FIELD
-  rte_tel_data_add_dict_u64(d, "active_flows", t.active_flows);
-  rte_tel_data_add_dict_u64(d, "half_open_flows", t.half_open_flows);
-  rte_tel_data_add_dict_u64(d, "established_flows", t.established_flows);
-  rte_tel_data_add_dict_u64(d, "time_wait_flows", t.time_wait_flows);
-  rte_tel_data_add_dict_u64(d, "half_open_peak", t.half_open_peak);
-  rte_tel_data_add_dict_u64(d, "lcores_in_cookie_mode", t.lcores_in_cookie_mode);
-  rte_tel_data* rej = rte_tel_data_alloc();
-  if (rej) {
-    rte_tel_data_start_dict(rej);
-    rte_tel_data_add_dict_u64(rej, "bad_hash",
-                              t.drops[static_cast<int>(DropReason::cookie_bad_hash)]);
-    rte_tel_data_add_dict_u64(rej, "too_old",
-                              t.drops[static_cast<int>(DropReason::cookie_too_old)]);
-    rte_tel_data_add_dict_container(d, "cookies_rejected", rej, 0);
-  }
-  rte_tel_data* drops = rte_tel_data_alloc();
-  if (drops) {
-    rte_tel_data_start_dict(drops);
-    for (int i = 0; i < kNumDropReasons; i++)
-      rte_tel_data_add_dict_u64(drops, drop_reason_name(static_cast<DropReason>(i)), t.drops[i]);
-    rte_tel_data_add_dict_container(d, "drops", drops, 0);
-  }
+  auto scalar = [d](const char* name, uint64_t v) { rte_tel_data_add_dict_u64(d, name, v); };
+  auto group = [d](const char* name, int from, int n, auto name_of, const uint64_t* v) {
+    rte_tel_data* g = rte_tel_data_alloc();
+    if (g == nullptr) return;
+    rte_tel_data_start_dict(g);
+    for (int i = from; i < n; i++) rte_tel_data_add_dict_u64(g, name_of(i), v[i]);
+    rte_tel_data_add_dict_container(d, name, g, 0);
+  };
+  visit_totals(t, scalar, group);
 }
 
 int cmd_stats(const char*, const char*, rte_tel_data* d) {
@@ -68,7 +54,9 @@ int cmd_syncookies(const char*, const char* params, rte_tel_data* d) {
 int cmd_rotate(const char*, const char*, rte_tel_data* d) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_hooks.rotate_secret) return -1;
-  g_hooks.rotate_secret();
+  // Refused when a third rotation inside one cookie lifetime would make the
+  // workers forget a secret that cookies in flight may carry.
+  if (!g_hooks.rotate_secret()) return -EBUSY;
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_u64(d, "secret_generation", g_hooks.control->secret_generation());
   return 0;

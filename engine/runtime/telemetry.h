@@ -15,7 +15,7 @@ namespace synack::runtime {
 struct TelemetryHooks {
   ControlBlock* control = nullptr;
   std::function<CounterTotals()> totals;
-  std::function<void()> rotate_secret;
+  std::function<bool()> rotate_secret;  // false: refused (too soon)
 };
 
 // Registers the commands once per process; the hooks can be swapped (or

@@ -1,7 +1,17 @@
 // One run-to-completion worker per lcore (after DPDK's l3fwd): rx_burst of 32,
-// parse, answer in place, buffered TX drained on a TSC interval, then timers.
-// Everything it touches per packet is its own: flow table, timers, counters,
-// codec copy. Nothing here allocates, locks or makes a syscall per packet.
+// the burst processed in stages (worker_burst.cc), one tx_burst, then timers.
+// Everything it touches per packet is its own: flow table, TIME-WAIT store,
+// timers, counters, codec copy; all of it allocated on the lcore's socket.
+// Nothing here allocates, locks or makes a syscall per packet.
+//
+// The data path is split by concern:
+//   worker.cc         the loop, clocks, timers, control block, creation
+//   worker_burst.cc   stages: parse and classify, signatures and bulk lookup, dispatch
+//   worker_l2.cc      ARP and ICMP echo
+//   worker_listen.cc  listener admission: SYN (rate limit, cookie or backlog), cookie
+//                     ACKs, TIME-WAIT reopening
+//   worker_flows.cc   flow lifecycle: records, state gauges, TIME-WAIT moves, timers
+//   worker_tx.cc      transmission: segments written, the ACK budget, reply accounting
 #pragma once
 
 #include <rte_ethdev.h>
@@ -13,12 +23,15 @@
 
 #include "flow/flow_table.h"
 #include "flow/source_limiter.h"
+#include "flow/time_wait_store.h"
 #include "flow/timer_wheel.h"
 #include "runtime/config.h"
 #include "runtime/control.h"
 #include "runtime/counters.h"
+#include "tcp/endpoint.h"
 #include "tcp/isn.h"
-#include "tcp/state_machine.h"
+#include "tcp/responder.h"
+#include "tcp/segment_write.h"
 #include "tcp/syn_cookie.h"
 #include "wire/frame.h"
 
@@ -30,89 +43,129 @@ struct WorkerParams {
   unsigned lcore_id = 0;
   uint16_t port_id = 0;
   uint16_t queue_id = 0;
+  uint16_t workers = 1;  // worker lcores in all (per-/24 limits are shared out)
   rte_mempool* pool = nullptr;
   wire::MacAddr mac;
   bool tx_tcp_csum_offload = false;
   bool rx_csum_offload = false;
   uint64_t tsc_hz = 0;
   uint64_t tsc_epoch = 0;  // shared start time: the ms/s clocks of every lcore agree
+  uint64_t ms_offset = 0;  // added to the millisecond clock (tests start it anywhere)
   tcp::SipKey isn_key;
+  tcp::SipKey flow_key;     // FlowHash: flow table and TIME-WAIT store signatures
+  tcp::SipKey limiter_key;  // SourceLimiter slots
 };
+
+class Worker;
+struct WorkerDeleter {
+  void operator()(Worker* w) const;
+};
+using WorkerPtr = std::unique_ptr<Worker, WorkerDeleter>;
 
 class Worker {
  public:
-  // Allocates the flow table, timers and limiter on the lcore's socket.
-  static std::unique_ptr<Worker> create(const RuntimeConfig& cfg, ControlBlock& ctl,
-                                        const WorkerParams& p, std::string* err);
+  // The worker and everything it owns, allocated on the lcore's socket.
+  static WorkerPtr create(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& p,
+                          std::string* err);
   ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
   int run();  // the lcore loop; returns when the control block says stop
   WorkerCounters& counters() { return *counters_; }
   const WorkerCounters& counters() const { return *counters_; }
   uint32_t flows_in_use() const { return flows_->size(); }
+  uint32_t time_wait_in_use() const { return time_wait_->size(); }
+  // Memory per flow record and per TIME-WAIT entry, with their tables.
+  uint64_t flow_table_bytes() const { return flows_->memory_bytes(); }
+  uint64_t time_wait_bytes() const { return time_wait_->memory_bytes(); }
 
   // Processes one burst (the loop body without RX); public for benchmarks
   // and tests that feed mbufs directly. `now_tsc` is the caller's clock.
   void process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc);
-  // Advances the clock-driven work: timers, control block, gauges.
+  // Advances the clock-driven work: timers, TIME-WAIT expiry, control block,
+  // gauges; sends what they produced.
   void tick(uint64_t now_tsc);
+  // Hands everything queued for TX to the port; what it refuses is freed.
   void flush_tx();
 
  private:
   Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& p);
 
-  struct Peer {
-    wire::MacAddr mac;
-    tcp::FourTuple key;
-  };
+  struct TcpPacket;  // worker_burst.cc
 
+  // worker_burst.cc
+  void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
+                  const tcp::FourTuple& key, uint32_t sig, int32_t idx);
+  // worker_l2.cc
   void handle_arp(rte_mbuf* m, const wire::Frame& f);
   void handle_icmp(rte_mbuf* m, const wire::Frame& f);
-  void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::FourTuple& key, int32_t idx);
+  // worker_listen.cc
   void handle_listen(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                     const tcp::FourTuple& key);
+                     const tcp::FourTuple& key, uint32_t sig);
   void handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                  const tcp::FourTuple& key, const tcp::Seq* isn_floor);
+                  const tcp::FourTuple& key, uint32_t sig, uint32_t time_wait);
   void handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                         const tcp::FourTuple& key);
-  int32_t new_flow(const tcp::FourTuple& key, const wire::MacAddr& mac);
-  void apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_mbuf* m, const Peer& peer);
-  void count_output(const tcp::Output& out, tcp::State before);
-  void emit(const tcp::Output& out, rte_mbuf* m, const Peer& peer);
-  bool write_segment(rte_mbuf* m, const tcp::TxSegment& s, const Peer& peer);
-  void send(rte_mbuf* m);
-  void drop(rte_mbuf* m, DropReason r);
-  void free_flow(uint32_t idx, tcp::State state);
-  void on_timer(uint32_t idx);
-  void refresh_control();
+                         const tcp::FourTuple& key, uint32_t sig, int32_t half_open);
+  bool cookie_ack_plausible(const tcp::Segment& seg) const;
+  void handle_time_wait(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
+                        const tcp::FourTuple& key, uint32_t sig, uint32_t h);
   void update_cookie_mode();
   bool listening(uint16_t port) const { return (listen_bits_[port >> 6] >> (port & 63)) & 1; }
+  // worker_flows.cc
+  int32_t new_flow(const tcp::FourTuple& key, uint32_t sig, const wire::MacAddr& mac);
+  void free_flow(uint32_t idx, tcp::State counted);
+  void apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_mbuf* m,
+             const tcp::Route& route);
+  void count_events(const tcp::Output& out, tcp::State before);
+  void enter_time_wait(uint32_t idx, tcp::State before);
+  void on_timer(uint32_t idx);
+  void set_state_gauge(tcp::State before, tcp::State after);
+  // worker_tx.cc
+  void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb,
+            bool cookie = false);
+  bool write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,
+                     const tcp::Tcb* tcb);
+  bool take_ack_budget();
+  void send(rte_mbuf* m);
+  void answered(rte_mbuf* m, ReplyKind k);
+  void drop(rte_mbuf* m, DropReason r);
+  void consume(rte_mbuf* m);
+  // worker.cc
+  void refresh_control();
   void set_clock(uint64_t now_tsc);
+  uint64_t now_us() const;
 
   const RuntimeConfig& cfg_;
   ControlBlock& ctl_;
   WorkerParams p_;
+  tcp::Responder app_;
   tcp::Endpoint endpoint_;
   tcp::IsnGenerator isn_;
   tcp::SynCookieCodec codec_;
+  wire::ParseContext parse_ctx_;
   std::unique_ptr<flow::FlowTable> flows_;
+  std::unique_ptr<flow::TimeWaitStore> time_wait_;
   std::unique_ptr<flow::TimerWheel> timers_;
   std::unique_ptr<flow::SourceLimiter> limiter_;
   WorkerCounters* counters_ = nullptr;
-  rte_eth_dev_tx_buffer* txb_ = nullptr;
   uint64_t listen_bits_[1024] = {};
   uint32_t state_count_[tcp::kNumStates] = {};
+  // Frames to send, handed to the port once per burst (and per tick).
+  static constexpr uint16_t kTxMax = 4 * kBurst;
+  rte_mbuf* tx_[kTxMax];
+  uint16_t n_tx_ = 0;
   uint64_t now_tsc_ = 0;
-  uint32_t now_ms_ = 0;
-  uint32_t last_tick_ms_ = 0;  // the millisecond whose timers have run
+  uint64_t now_ms_ = 0;
+  uint64_t last_tick_ms_ = 0;  // the millisecond whose timers have run
   uint64_t now_s_ = 0;
   uint64_t tsc_per_ms_ = 1;
   uint64_t tsc_per_us_ = 1;
-  uint64_t drain_tsc_ = 0;
-  uint64_t last_drain_tsc_ = 0;
   uint32_t secret_gen_ = 0;
-  uint32_t table_changes_ = 0;  // bumped on every insert/erase
+  uint32_t table_changes_ = 0;  // bumped on every insert/erase (flow table and TIME-WAIT)
   uint64_t last_cookie_s_ = 0;  // when this lcore last sent a cookie (+1; 0 = never)
+  uint64_t ack_budget_s_ = 0;   // the second the ACK budget counts
+  uint32_t ack_budget_used_ = 0;
   CookieMode mode_ = CookieMode::kOverload;
   bool cookie_active_ = false;
 };

@@ -16,10 +16,12 @@ constexpr uint8_t kMss = 2;
 constexpr uint8_t kWs = 3;
 constexpr uint8_t kSackPerm = 4;
 constexpr uint8_t kTs = 8;
+constexpr uint8_t kMd5 = 19;
 constexpr uint8_t kMssLen = 4;
 constexpr uint8_t kWsLen = 3;
 constexpr uint8_t kSackPermLen = 2;
 constexpr uint8_t kTsLen = 10;
+constexpr uint8_t kMd5Len = 18;
 
 uint8_t* put_be32(uint8_t* p, uint32_t v) {
   wire::store_be32(p, v);
@@ -48,6 +50,10 @@ bool parse_one(uint8_t kind, uint8_t len, const uint8_t* body, TcpOptions& out) 
       out.has_timestamps = true;
       out.ts_val = wire::load_be32(body);
       out.ts_ecr = wire::load_be32(body + 4);
+      return true;
+    case kMd5:
+      if (len != kMd5Len) return false;
+      out.has_md5 = true;
       return true;
     default:
       return true;  // unknown kinds are skipped by their length (RFC 9293 3.2)

@@ -1,5 +1,6 @@
 // TCP options we understand: MSS (RFC 9293 3.7.1), window scale and timestamps
-// (RFC 7323), SACK-permitted (RFC 2018). Everything else is skipped by length.
+// (RFC 7323), SACK-permitted (RFC 2018); TCP-MD5 (RFC 2385) is recognised so
+// that it can be refused. Everything else is skipped by length.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +17,7 @@ struct TcpOptions {
   bool has_wscale = false;
   bool sack_permitted = false;
   bool has_timestamps = false;
+  bool has_md5 = false;  // RFC 2385 signature present (we hold no keys)
   uint16_t mss = 0;
   uint8_t wscale = 0;  // as received; callers clamp to kMaxWscale
   uint32_t ts_val = 0;

@@ -1,4 +1,6 @@
-// A received or planned TCP segment, decoupled from packet memory.
+// The one representation of a received TCP segment (parsed by
+// segment_parse.h), decoupled from packet memory except for a pointer to its
+// payload, and the connection 4-tuple.
 #pragma once
 
 #include <cstdint>
@@ -20,10 +22,13 @@ inline constexpr uint8_t kCwr = 0x80;
 }  // namespace tcpflag
 
 struct Segment {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
   Seq seq;
   Seq ack;
   uint32_t payload_len = 0;
-  uint16_t wnd = 0;  // header field, not yet scaled
+  const uint8_t* payload = nullptr;  // payload_len bytes, or nullptr (unit tests)
+  uint16_t wnd = 0;                  // header field, not yet scaled
   uint8_t flags = 0;
   TcpOptions opts;
 

@@ -88,4 +88,31 @@ struct SipState {
   return s.finish();
 }
 
+// SipHash-1-3 of exactly two 64-bit words (16 bytes): table signatures, where
+// a keyed hash only has to keep an attacker from choosing collisions.
+[[gnu::always_inline]] constexpr uint64_t siphash13_2w_inline(const SipKey& key, uint64_t w0,
+                                                              uint64_t w1) {
+  detail::SipState s(key);
+  for (uint64_t m : {w0, w1, uint64_t{16} << 56}) {
+    s.v3 ^= m;
+    s.round();
+    s.v0 ^= m;
+  }
+  s.v2 ^= 0xff;
+  s.round();
+  s.round();
+  s.round();
+  return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+// SipHash-2-4 of exactly two 64-bit words (16 bytes): the SYN-cookie MAC.
+[[gnu::always_inline]] constexpr uint64_t siphash24_2w_inline(const SipKey& key, uint64_t w0,
+                                                              uint64_t w1) {
+  detail::SipState s(key);
+  s.compress(w0);
+  s.compress(w1);
+  s.compress(uint64_t{16} << 56);  // last block: no tail bytes, length 16
+  return s.finish();
+}
+
 }  // namespace synack::tcp

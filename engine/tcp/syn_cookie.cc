@@ -1,33 +1,50 @@
 // SYN cookies: one SipHash-2-4 MAC per cookie (layout in syn_cookie.h).
 //
-// Verdicts. validate() first takes the cookie's age from its 2 count bits,
-// (now_count - bits) mod 4, with no hashing; then checks the 28-bit MAC at the
-// full counter now_count - age, for the current secret and, within kMaxAge
-// steps of a rotation, the previous one:
-//   kTooOld  age > kMaxAge (3 mod 4): rejected before any hashing, so a quarter
-//            of a flood of random ACKs costs a subtraction;
+// Verdicts. validate() first takes the cookie's age from its 3 count bits,
+// (now_count - bits) mod 8, with no hashing; then checks the 26-bit MAC at the
+// full counter now_count - age, for the current secret and every previous one
+// still inside a cookie lifetime of its replacement:
+//   kTooOld  age > kMaxAge (7 mod 8): rejected before any hashing;
 //   kValid   age <= kMaxAge and the MAC matches;
-//   kBadHash age <= kMaxAge and no kept secret gives the MAC: forged, tampered,
-//            another tuple or client ISN, an expired secret, or a cookie
-//            4k + age steps old (its MAC was over another full counter).
+//   kBadHash age <= kMaxAge and no kept secret gives the MAC.
 #include "tcp/syn_cookie.h"
 
 namespace synack::tcp {
 
 using namespace cookie_detail;
 
-SynCookieCodec::SynCookieCodec(const CookieSecret& secret, uint64_t now_s)
-    : current_(secret), previous_(), rotated_at_count_(count_of(now_s)) {}
+namespace {
+
+// The secret's subkey for one local address: cookies for another address (or
+// made with a secret of another purpose) never share a key with these.
+SipKey subkey(const CookieSecret& s, uint32_t local_ip) {
+  return SipKey{siphash24_3w(s.key, local_ip, 0x636f6f6b69650000ull /* "cookie" */, 0),
+                siphash24_3w(s.key, local_ip, 0x636f6f6b69650000ull, 1)};
+}
+
+}  // namespace
+
+SynCookieCodec::SynCookieCodec(const CookieSecret& secret, uint32_t local_ip, uint64_t now_s)
+    : local_ip_(local_ip) {
+  (void)now_s;
+  keys_[0] = subkey(secret, local_ip);
+}
 
 void SynCookieCodec::rotate(const CookieSecret& next, uint64_t now_s) {
-  previous_ = current_;
-  current_ = next;
-  rotated_at_count_ = count_of(now_s);
-  have_previous_ = true;
+  const uint64_t now = count_of(now_s);
+  // Shift the history down, dropping what has expired anyway.
+  uint32_t kept = kept_ < kSecrets ? kept_ + 1 : kSecrets;
+  for (uint32_t i = kept - 1; i > 0; i--) {
+    keys_[i] = keys_[i - 1];
+    retired_count_[i] = i == 1 ? now : retired_count_[i - 1];
+  }
+  keys_[0] = subkey(next, local_ip_);
+  while (kept > 1 && now - retired_count_[kept - 1] > kMaxAge) kept--;
+  kept_ = kept;
 }
 
 uint8_t SynCookieCodec::mss_index(uint16_t mss) {
-  return static_cast<uint8_t>(mss_idx(mss));  // 0 also for mss < 536: the table's floor
+  return static_cast<uint8_t>(mss_idx(mss));  // 0 also for mss < 88: the table's floor
 }
 
 uint16_t SynCookieCodec::mss_value(uint8_t index) {
@@ -43,15 +60,17 @@ SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segme
   // Age from the clear count bits, before any hashing.
   const uint32_t age = static_cast<uint32_t>(now_count - isn) & kCountMask;
   if (age > kMaxAge) return Verdict::kTooOld;
-  const uint64_t count = now_count - age;  // the full counter the cookie was made at
+  const uint64_t count = now_count - age;  // the counter the cookie was made at
   const uint32_t idx = (isn >> kIdxShift) & kIdxMask;
   const uint32_t got = isn >> kMacShift;
+  const uint64_t w0 = word0(t), w1 = word1(client_isn, count, idx);
 
-  bool ok = mac(current_.k0, t, client_isn, count, idx) == got;
-  // The previous secret stays in use for kMaxAge steps after a rotation; any
-  // cookie it made later than that would be too old anyway.
-  if (!ok && have_previous_ && now_count - rotated_at_count_ <= kMaxAge)
-    ok = mac(previous_.k0, t, client_isn, count, idx) == got;
+  bool ok = mac(keys_[0], w0, w1) == got;
+  // A previous secret made cookies until it was replaced: only those made
+  // before its retirement, and still young enough, can be its.
+  for (uint32_t i = 1; !ok && i < kept_; i++)
+    if (count <= retired_count_[i] && now_count - retired_count_[i] <= kMaxAge)
+      ok = mac(keys_[i], w0, w1) == got;
   if (!ok) return Verdict::kBadHash;
 
   out = CookieOptions{};
@@ -63,12 +82,6 @@ SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segme
     out.timestamps = true;
     out.wscale = ws <= kMaxWscale ? static_cast<uint8_t>(ws) : kNoWscale;
     out.sack_permitted = (bits & kTsSack) != 0;
-    out.ecn = (bits & kTsEcn) != 0;
-  } else {
-    out.timestamps = false;
-    out.wscale = kNoWscale;
-    out.sack_permitted = false;
-    out.ecn = false;
   }
   return Verdict::kValid;
 }

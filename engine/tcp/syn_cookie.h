@@ -1,57 +1,71 @@
 // Stateless SYN cookies: the SYN-ACK's ISN (and TSval) carry everything needed
 // to rebuild the connection from the final ACK, so a SYN allocates nothing.
 //
-// Layout (inspired by RFC 4987 section 3.6 and FreeBSD's syncookie in
+// Layout (after RFC 4987 section 3.6 and FreeBSD's syncookie in
 // sys/netinet/tcp_syncache.c: one SipHash-2-4 MAC over the tuple, the client
 // ISN and the parameters, which travel in the clear low bits):
 //
-//   isn = MAC(28 bits) << 4 | mss_index(2 bits) << 2 | (count mod 4)(2 bits)
-//   MAC = top 28 bits of SipHash-2-4(k0; remote_ip:local_ip,
-//           remote_port:local_port:client_isn, count << 2 | mss_index)
+//   isn = MAC(26 bits) << 6 | mss_index(3 bits) << 3 | (count mod 8)(3 bits)
+//   MAC = top 26 bits of SipHash-2-4(K_local; w0, w1)
+//     w0 = remote_ip << 32 | remote_port << 16 | local_port
+//     w1 = client_isn << 32 | (count << 3 | mss_index) mod 2^32
 //
-// with `count` = seconds >> kCounterShiftS (64-second steps), hashed in full
-// (64 bits), and client_isn the SYN's sequence number. Why:
+// with `count` = seconds >> kCounterShiftS (16-second steps) and K_local a
+// subkey of the secret for our local address (derived once per secret), so a
+// MAC hashes 16 bytes, not 24. Why:
 // - One keyed hash per cookie, on encode and on validate (Linux's layout needs
-//   two): the SYN -> SYN-ACK cookie path must stay within 50 ns per packet.
-// - The MAC covers the MSS index, the full counter and the client ISN, so no
-//   bit of the ISN (or of the ACK's sequence number) is malleable: any change
-//   invalidates it, except with probability 2^-28 per forgery.
-// - The clear count bits give the cookie's age (mod 4) before any hashing: an
-//   ACK older than kMaxAge steps is rejected as kTooOld for the price of a
-//   subtraction, which makes a quarter of a random ACK flood free to reject.
-// The secret's k1 key is not used (k0 is already a 128-bit SipHash key); the
-// runtime still fills it, so the struct keeps its layout.
+//   two), and all of a burst's MACs can be computed at once (siphash lanes).
+// - The MAC covers the MSS index, the counter and the client ISN, so no bit of
+//   the ISN (or of the ACK's sequence number) is malleable: any change
+//   invalidates it, except with probability 2^-26 per forgery (Linux's MAC has
+//   24 bits).
+// - The clear count bits give the cookie's age (mod 8) before any hashing. A
+//   cookie is accepted while its age is at most kMaxAge steps: for less than
+//   (kMaxAge + 1) * 16 = 112 s after its SYN-ACK, and never less than 96 s
+//   (Linux: up to 120 s).
+// - Eight MSS values (FreeBSD's table starts at 216, Linux's four at 536):
+//   a peer's MSS is rounded down to the table, never up, so we never send more
+//   than it asked for; 88 is the smallest MSS the engine accepts at all.
 //
-// When the SYN carried timestamps, the low 6 bits of our TSval carry window scale
-// (bits 0-3, 0xF = none), SACK-permitted (bit 4) and ECN (bit 5); without
-// timestamps those options are given up (RFC 4987 section 3.6).
+// When the SYN carried timestamps, the low 5 bits of our TSval carry window
+// scale (bits 0-3, 0xF = none) and SACK-permitted (bit 4), as Linux's TS_OPT_*;
+// without timestamps those options are given up (RFC 4987 section 3.6), and the
+// SYN-ACK does not offer them (synack.h).
+//
+// Secret rotation keeps up to kSecrets - 1 previous secrets, each valid for a
+// cookie lifetime after it was replaced, so a cookie in flight survives two
+// rotations; the control plane refuses rotations that would evict a secret
+// still in its lifetime (runtime/control.h).
 #pragma once
 
 #include <cstdint>
 
+#include "tcp/endpoint.h"
 #include "tcp/options.h"
 #include "tcp/segment.h"
 #include "tcp/seq.h"
 #include "tcp/siphash.h"
-#include "tcp/state_machine.h"
 
 namespace synack::tcp {
 
+// A cookie secret as the CSPRNG gives it.
 struct CookieSecret {
-  SipKey k0;  // keys the cookie MAC
-  SipKey k1;  // unused by the cookie layout (kept: the runtime fills the struct)
+  SipKey key;
 };
 
 class SynCookieCodec {
  public:
-  static constexpr uint32_t kMaxAge = 2;         // counter steps a cookie stays valid (128-192 s)
-  static constexpr uint32_t kCounterShiftS = 6;  // count = seconds >> 6
+  static constexpr uint32_t kMaxAge = 6;          // counter steps a cookie stays valid
+  static constexpr uint32_t kCounterShiftS = 4;   // count = seconds >> 4
+  static constexpr uint32_t kSecrets = 4;         // current + previous ones kept
+  // Seconds a cookie is accepted at the most (and rotations must keep secrets).
+  static constexpr uint32_t kLifetimeS = (kMaxAge + 1) << kCounterShiftS;
 
-  // kTooOld: the cookie's 2 count bits put it more than kMaxAge counter steps
+  // kTooOld: the cookie's 3 count bits put it more than kMaxAge counter steps
   // in the past (decided before hashing, so not authenticated: a random ACK is
-  // kTooOld one time in four). kBadHash: a fresh-looking cookie whose MAC does
+  // kTooOld one time in eight). kBadHash: a fresh-looking cookie whose MAC does
   // not match (forged, tampered, another tuple or client ISN, a secret no
-  // longer kept, or a cookie 4k + 0..2 steps old for some k >= 1).
+  // longer kept, or a cookie 8k + 0..6 steps old for some k >= 1).
   enum class Verdict : uint8_t { kValid, kBadHash, kTooOld };
 
   struct Cookie {
@@ -59,11 +73,11 @@ class SynCookieCodec {
     uint32_t ts_val;  // our TSval (only meaningful when the SYN had timestamps)
   };
 
-  // `now_s` is a monotonic seconds clock shared by encode/validate/rotate.
-  SynCookieCodec(const CookieSecret& secret, uint64_t now_s);
+  // `now_s` is a monotonic seconds clock shared by encode/validate/rotate;
+  // `local_ip` the address cookies are made for (the subkey's input).
+  SynCookieCodec(const CookieSecret& secret, uint32_t local_ip, uint64_t now_s);
 
-  // New secret; the previous one stays valid for kMaxAge counter steps so a
-  // rotation never breaks a handshake in flight.
+  // A new current secret; the previous ones stay valid for a cookie lifetime.
   void rotate(const CookieSecret& next, uint64_t now_s);
 
   // MSS table index for a peer MSS: the largest table entry <= mss.
@@ -72,18 +86,28 @@ class SynCookieCodec {
 
   // `now_ts` is our timestamp clock (ms); the TSval returned never runs ahead of it.
   // Defined inline below (hot path).
-  Cookie encode(const FourTuple& t, Seq client_isn, const TcpOptions& syn_opts, bool ecn,
-                uint64_t now_s, uint32_t now_ts) const;
+  Cookie encode(const FourTuple& t, Seq client_isn, const TcpOptions& syn_opts, uint64_t now_s,
+                uint32_t now_ts) const;
 
   // `seg` is the third segment (ACK set, SYN/RST clear). On kValid fills `out`.
   Verdict validate(const FourTuple& t, const Segment& seg, uint64_t now_s,
                    CookieOptions& out) const;
 
+  // The MAC message words and the key of a cookie made at `count`, for callers
+  // that hash many cookies at once (siphash lanes); encode()/validate() are
+  // these plus one hash.
+  static uint64_t word0(const FourTuple& t);
+  static uint64_t word1(uint32_t client_isn, uint64_t count, uint32_t idx);
+  const SipKey& current_key() const { return keys_[0]; }
+  static uint64_t count_of(uint64_t now_s) { return now_s >> kCounterShiftS; }
+
  private:
-  CookieSecret current_;
-  CookieSecret previous_;
-  uint64_t rotated_at_count_ = 0;
-  bool have_previous_ = false;
+  // keys_[0] is the current subkey; keys_[i] (i >= 1) was replaced at
+  // retired_count_[i] and is valid until that plus kMaxAge.
+  SipKey keys_[kSecrets];
+  uint64_t retired_count_[kSecrets] = {};
+  uint32_t kept_ = 1;  // how many of keys_ hold a secret
+  uint32_t local_ip_;
 };
 
 const char* verdict_name(SynCookieCodec::Verdict v);
@@ -92,66 +116,69 @@ const char* verdict_name(SynCookieCodec::Verdict v);
 // syn_cookie.cc.
 namespace cookie_detail {
 
-inline constexpr uint32_t kMacShift = 4;  // isn = mac << 4 | idx << 2 | count bits
-inline constexpr uint32_t kIdxShift = 2;
-inline constexpr uint32_t kCountMask = 0x3;    // 2 count bits: ages 0..3 distinguishable
-inline constexpr uint32_t kIdxMask = 0x3;      // 2-bit MSS table index
-inline constexpr uint32_t kMacDrop = 64 - 28;  // MAC = top 28 bits of the hash
+inline constexpr uint32_t kMacBits = 26;
+inline constexpr uint32_t kMacShift = 6;  // isn = mac << 6 | idx << 3 | count bits
+inline constexpr uint32_t kIdxShift = 3;
+inline constexpr uint32_t kCountMask = 0x7;  // 3 count bits: ages 0..7 distinguishable
+inline constexpr uint32_t kIdxMask = 0x7;    // 3-bit MSS table index
+inline constexpr uint32_t kMacDrop = 64 - kMacBits;
 static_assert(SynCookieCodec::kMaxAge < kCountMask + 1, "ages must fit in the count bits");
 
-// IPv4 MSS table (Alcock & Nelson 2011, as Linux): 2-bit index.
-inline constexpr uint16_t kMssTable[] = {536, 1300, 1440, 1460};
+// IPv4 MSS table: the engine's floor (88, Linux's TCP_MIN_MSS), RFC 9293's
+// default 536, then the values common on the Internet (FreeBSD's table).
+inline constexpr uint16_t kMssTable[] = {88, 536, 1200, 1360, 1400, 1440, 1452, 1460};
 inline constexpr uint32_t kMssEntries = sizeof(kMssTable) / sizeof(kMssTable[0]);
 static_assert(kMssEntries == kIdxMask + 1);
-inline constexpr uint16_t kDefaultMss = 536;  // RFC 9293 3.7.1: no MSS option
+inline constexpr uint16_t kDefaultMss = 536;  // RFC 9293 3.7.1: no MSS option (or MSS 0)
 
-// TSval low bits (Linux TS_OPT_*).
+// TSval low bits (Linux TS_OPT_WSCALE_MASK and TS_OPT_SACK).
 inline constexpr uint32_t kTsWscaleMask = 0x0f;
 inline constexpr uint32_t kTsSack = 1u << 4;
-inline constexpr uint32_t kTsEcn = 1u << 5;
-inline constexpr uint32_t kTsOptBits = 6;
+inline constexpr uint32_t kTsOptBits = 5;
 inline constexpr uint32_t kTsOptMask = (1u << kTsOptBits) - 1;
 
-inline constexpr uint64_t count_of(uint64_t now_s) {
-  return now_s >> SynCookieCodec::kCounterShiftS;
-}
-
-// Branch-free mss_index(): the number of table entries above 536 that mss reaches.
+// Branch-free mss_index(): the number of table entries above the first that
+// mss reaches.
 inline constexpr uint32_t mss_idx(uint32_t mss) {
-  return uint32_t{mss >= kMssTable[1]} + uint32_t{mss >= kMssTable[2]} +
-         uint32_t{mss >= kMssTable[3]};
+  uint32_t i = 0;
+  for (uint32_t k = 1; k < kMssEntries; k++) i += uint32_t{mss >= kMssTable[k]};
+  return i;
 }
 
-// The 28-bit MAC. Words: both addresses; both ports and the client ISN; the
-// full counter and the MSS index (count < 2^58 as now_s < 2^64, so count << 2
-// loses nothing).
-[[gnu::always_inline]] inline uint32_t mac(const SipKey& k, const FourTuple& t, uint32_t client_isn,
-                                           uint64_t count, uint32_t idx) {
-  const uint64_t ips = (uint64_t{t.remote_ip} << 32) | t.local_ip;
-  const uint64_t ports_isn =
-      (uint64_t{t.remote_port} << 48) | (uint64_t{t.local_port} << 32) | client_isn;
-  return static_cast<uint32_t>(siphash24_3w_inline(k, ips, ports_isn, (count << 2) | idx) >>
-                               kMacDrop);
+// The peer MSS a SYN announces, as the stateful path reads it (synack.h).
+inline constexpr uint32_t syn_mss(const TcpOptions& o) {
+  return o.has_mss && o.mss != 0 ? o.mss : kDefaultMss;
+}
+
+[[gnu::always_inline]] inline uint32_t mac(const SipKey& k, uint64_t w0, uint64_t w1) {
+  return static_cast<uint32_t>(siphash24_2w_inline(k, w0, w1) >> kMacDrop);
 }
 
 }  // namespace cookie_detail
 
-// Inline: once per cookie SYN-ACK on the hot path (13.4 vs 14.6 ns out of line,
-// bench_cookie BM_CookieEncode, this machine). validate() gained nothing inline.
+inline uint64_t SynCookieCodec::word0(const FourTuple& t) {
+  return (uint64_t{t.remote_ip} << 32) | (uint64_t{t.remote_port} << 16) | t.local_port;
+}
+
+inline uint64_t SynCookieCodec::word1(uint32_t client_isn, uint64_t count, uint32_t idx) {
+  return (uint64_t{client_isn} << 32) | static_cast<uint32_t>((count << 3) | idx);
+}
+
+// Inline: once per cookie SYN-ACK on the hot path.
 inline SynCookieCodec::Cookie SynCookieCodec::encode(const FourTuple& t, Seq client_isn,
-                                                     const TcpOptions& syn_opts, bool ecn,
-                                                     uint64_t now_s, uint32_t now_ts) const {
+                                                     const TcpOptions& syn_opts, uint64_t now_s,
+                                                     uint32_t now_ts) const {
   using namespace cookie_detail;
   const uint64_t count = count_of(now_s);
-  const uint32_t idx = mss_idx(syn_opts.has_mss ? syn_opts.mss : kDefaultMss);
-  const uint32_t isn = (mac(current_.k0, t, client_isn.raw(), count, idx) << kMacShift) |
+  const uint32_t idx = mss_idx(syn_mss(syn_opts));
+  const uint32_t isn = (mac(keys_[0], word0(t), word1(client_isn.raw(), count, idx)) << kMacShift) |
                        (idx << kIdxShift) | (static_cast<uint32_t>(count) & kCountMask);
 
   // Computed unconditionally and selected (cmov), no data-dependent branch.
   uint32_t opts = syn_opts.has_wscale
                       ? (syn_opts.wscale < kMaxWscale ? syn_opts.wscale : kMaxWscale)
                       : kTsWscaleMask;
-  opts |= (syn_opts.sack_permitted ? kTsSack : 0) | (ecn ? kTsEcn : 0);
+  opts |= syn_opts.sack_permitted ? kTsSack : 0;
   uint32_t ts_opt = (now_ts & ~kTsOptMask) | opts;
   // Rounded down so the TSval never runs ahead of our clock (as Linux).
   ts_opt -= uint32_t{ts_opt > now_ts} << kTsOptBits;

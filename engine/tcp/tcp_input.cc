@@ -1,16 +1,39 @@
 // RFC 9293 3.10.7.3 (SYN-SENT) and 3.10.7.4 (other states) "SEGMENT ARRIVES",
-// with RFC 5961 and RFC 7323 checks, then the server application step.
+// with RFC 5961 and RFC 7323 checks, then the application step.
 #include <algorithm>
 
+#include "tcp/congestion.h"
+#include "tcp/synack.h"
 #include "tcp/tcp_internal.h"
 
 namespace synack::tcp::detail {
 
 namespace {
 
-// RCV.WND of the acceptability test (RFC 9293 3.10.7.4 step 1).
-uint32_t rcv_wnd(const Ctx& c) {
-  return c.cfg.rcv_wnd;
+// The connection reached ESTABLISHED: congestion state from the negotiated
+// MSS, then the application (a client queues its request here).
+void established(Ctx& c) {
+  c.out.events |= event::kEstablished;
+  cc_init(c.cfg, c.tcb);
+  AppContext a = c.app_ctx();
+  c.app.on_established(a);
+}
+
+// RFC 7323 4 and RFC 6298: an ACK that took new data off the flight measures
+// the RTT, from its TSecr when timestamps are on, else from the timed segment.
+void measure_rtt(Ctx& c, const Segment& seg) {
+  Tcb& t = c.tcb;
+  if (t.has(tcbflag::kTimestamps)) {
+    if (seg.opts.has_timestamps && seg.opts.ts_ecr != 0) {
+      const auto rtt = static_cast<int32_t>(c.ts_now() - seg.opts.ts_ecr);
+      if (rtt >= 0) rtt_sample(t, static_cast<uint32_t>(rtt));
+    }
+    return;
+  }
+  if (t.has(tcbflag::kRttTiming) && seg.ack >= t.rtt_seq) {
+    t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);
+    rtt_sample(t, static_cast<uint16_t>(static_cast<uint16_t>(c.now_ms) - t.rtt_start));
+  }
 }
 
 // ---- SYN-SENT (3.10.7.3) -----------------------------------------------------
@@ -42,21 +65,25 @@ void syn_sent(Ctx& c, const Segment& seg) {
   }
   // Fourth, check the SYN bit: RCV.NXT <- SEG.SEQ+1, IRS <- SEG.SEQ, and
   // SND.UNA <- SEG.ACK when there is an ACK. Data or a FIN riding on the
-  // SYN-ACK are not taken (the peer retransmits them).
-  t.irs = seg.seq;
+  // SYN-ACK are not taken (the peer retransmits them). Our SYN offered every
+  // option, so what the peer's SYN carries is what is in force.
   t.rcv_nxt = seg.seq + 1;
-  negotiate_options(c.cfg, t, seg.opts);
+  apply_promise(promise_synack(seg.opts, c.cfg, false), t);
+  if (t.has(tcbflag::kTimestamps)) t.ts_recent = seg.opts.ts_val;
   t.snd_wnd = seg.wnd;  // the window of a SYN is never scaled (RFC 7323 2.2)
   t.snd_wl1 = seg.seq;
-  t.snd_wl2 = seg.ack;
-  t.retries = 0;
+  t.set_retries(0);
   if (ack) {
     // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state
     // to ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>".
+    measure_rtt(c, seg);
+    t.set_backoff(0);
     t.snd_una = seg.ack;
     t.state = State::kEstablished;
-    c.out.events |= event::kEstablished;
-    send_ack(c);
+    established(c);
+    const uint8_t n_before = c.out.n_tx;
+    push_pending(c);
+    if (c.out.n_tx == n_before) send_ack(c);
     settle_timer(c, true, true);
     return;
   }
@@ -64,32 +91,33 @@ void syn_sent(Ctx& c, const Segment& seg) {
   // <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and send it" (simultaneous open).
   t.state = State::kSynReceived;
   send_synack(c);
-  arm_timer(c.out, rto_ms(c.cfg, 0));
+  arm_timer(c.out, rto_ms(c.cfg, t));
 }
 
 // ---- Synchronized states (3.10.7.4), one function per step ---------------------
 
 // SYN-RECEIVED special cases that the sequence test would reject:
-//  - the peer retransmitted its SYN (SEG.SEQ = IRS): resend the SYN-ACK;
+//  - the peer retransmitted its SYN (SEG.SEQ = IRS = RCV.NXT - 1): resend the
+//    SYN-ACK, at most once per kOowAckIntervalMs (RFC 5961 7);
 //  - simultaneous open, the peer's SYN-ACK (SEG.SEQ = IRS, SEG.ACK = SND.NXT)
 //    acknowledges our SYN: ESTABLISHED (as Linux tcp_validate_incoming does).
 bool syn_received_resyn(Ctx& c, const Segment& seg) {
   Tcb& t = c.tcb;
-  if (t.state != State::kSynReceived || seg.seq != t.irs) return false;
+  if (t.state != State::kSynReceived || seg.seq != t.rcv_nxt - 1) return false;
   if ((seg.flags & (tcpflag::kSyn | tcpflag::kRst)) != tcpflag::kSyn) return false;
   if (!seg.has(tcpflag::kAck)) {
-    send_synack(c);
-    c.out.drop = Drop::kDuplicate;
+    send_rate_limited_ack(c, Drop::kDuplicate);
     return true;
   }
   if (seg.ack != t.snd_nxt || seg.payload_len != 0) return false;
   t.snd_una = seg.ack;
   t.snd_wnd = seg.wnd;  // a SYN's window is unscaled
   t.snd_wl1 = seg.seq;
-  t.snd_wl2 = seg.ack;
-  t.retries = 0;
+  t.set_retries(0);
+  t.set_backoff(0);
   t.state = State::kEstablished;
-  c.out.events |= event::kEstablished;
+  established(c);
+  push_pending(c);
   settle_timer(c, true, true);
   return true;
 }
@@ -103,12 +131,12 @@ bool paws_ok(Ctx& c, const Segment& seg) {
     return true;
   }
   if (static_cast<int32_t>(seg.opts.ts_val - t.ts_recent) >= 0) return true;
-  send_ack(c);
-  c.out.drop = Drop::kPaws;
+  send_rate_limited_ack(c, Drop::kPaws);
   return false;
 }
 
-// RFC 9293 3.10.7.4 step 1, the four cases:
+// RFC 9293 3.10.7.4 step 1, the four cases, RCV.WND being the window we
+// advertised (a RST beyond it is dropped silently, RFC 5961 3.2):
 //   LEN=0 WND=0: SEG.SEQ = RCV.NXT
 //   LEN=0 WND>0: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
 //   LEN>0 WND=0: not acceptable
@@ -116,7 +144,7 @@ bool paws_ok(Ctx& c, const Segment& seg) {
 //             or RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND
 bool seq_acceptable(const Ctx& c, const Segment& seg) {
   const Seq nxt = c.tcb.rcv_nxt;
-  const uint32_t wnd = rcv_wnd(c);
+  const uint32_t wnd = advertised_window(c.cfg, c.tcb);
   const uint32_t len = seg.len();
   if (wnd == 0) return len == 0 && seg.seq == nxt;
   const Seq hi = nxt + wnd;
@@ -135,7 +163,8 @@ bool sequence_ok(Ctx& c, const Segment& seg) {
   } else if (seg.has(tcpflag::kSyn)) {
     send_challenge_ack(c, Drop::kSynChallenged);  // RFC 5961 4.2, any sequence number
   } else if (seg.len() > 0 && seg.seq + seg.len() <= t.rcv_nxt) {
-    // Wholly old: a retransmitted request or FIN. Re-ACK it; in TIME-WAIT
+    // Wholly old: a retransmitted request or FIN, whose ACK was lost. Re-ACK
+    // it at once (not rate-limited: the peer needs it); in TIME-WAIT
     // "Acknowledge it, and restart the 2 MSL timeout" (step 8).
     send_ack(c);
     c.out.drop = Drop::kDuplicate;
@@ -143,8 +172,7 @@ bool sequence_ok(Ctx& c, const Segment& seg) {
       arm_timer(c.out, c.cfg.time_wait_ms);
     }
   } else {
-    send_ack(c);
-    c.out.drop = Drop::kOutOfWindow;
+    send_rate_limited_ack(c, Drop::kOutOfWindow);
   }
   return false;
 }
@@ -161,12 +189,14 @@ void rst_step(Ctx& c, const Segment& seg) {
 }
 
 // RFC 7323 4.3 (R3 of 5.3): "If SEG.TSval >= TS.Recent and SEG.SEQ =<
-// Last.ACK.sent then SEG.TSval is copied to TS.Recent". We ACK every segment
-// at once, so Last.ACK.sent is RCV.NXT before this segment.
-void update_ts_recent(Ctx& c, const Segment& seg) {
+// Last.ACK.sent then SEG.TSval is copied to TS.Recent". Called only once the
+// segment's ACK was accepted (step 5), so a segment with an unacceptable ACK
+// never moves it. We ACK every segment at once, so Last.ACK.sent is RCV.NXT
+// before this segment.
+void update_ts_recent(Ctx& c, const Segment& seg, Seq rcv_nxt_before) {
   Tcb& t = c.tcb;
   if (!t.has(tcbflag::kTimestamps) || !seg.opts.has_timestamps) return;
-  if (static_cast<int32_t>(seg.opts.ts_val - t.ts_recent) >= 0 && seg.seq <= t.rcv_nxt) {
+  if (static_cast<int32_t>(seg.opts.ts_val - t.ts_recent) >= 0 && seg.seq <= rcv_nxt_before) {
     t.ts_recent = seg.opts.ts_val;
   }
 }
@@ -183,10 +213,9 @@ bool ack_syn_received(Ctx& c, const Segment& seg) {
     return false;
   }
   t.state = State::kEstablished;
-  c.out.events |= event::kEstablished;
-  t.snd_wnd = uint32_t{seg.wnd} << t.snd_wscale;
+  t.snd_wnd = uint32_t{seg.wnd} << t.snd_wscale();
   t.snd_wl1 = seg.seq;
-  t.snd_wl2 = seg.ack;
+  established(c);
   return true;
 }
 
@@ -201,25 +230,33 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
   // otherwise "send an ACK, drop the segment, and return".
   const uint32_t max_snd_wnd = std::max(t.snd_wnd, kMinMaxSndWnd);
   if (seg.ack > t.snd_nxt || seg.ack < t.snd_una - max_snd_wnd) {
-    send_ack(c);
-    c.out.drop = Drop::kAckUnacceptable;
+    send_rate_limited_ack(c, Drop::kAckUnacceptable);
     return Next::kStop;
   }
   // "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK."
+  const Seq una_before = t.snd_una;
   if (t.snd_una < seg.ack) {
+    measure_rtt(c, seg);
+    const uint32_t acked = static_cast<uint32_t>(seg.ack - t.snd_una);
     t.snd_una = seg.ack;
-    t.retries = 0;
+    t.set_retries(0);
+    t.set_backoff(0);
+    cc_on_ack(t, acked);
     acked_new = true;
   }
-  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
-  // (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK))".
-  if (t.snd_una <= seg.ack &&
-      (t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack))) {
-    t.snd_wnd = uint32_t{seg.wnd} << t.snd_wscale;
+  // The send window is updated when the ACK is new, or the segment newer than
+  // the last update, or the same with a wider (or now zero) window: RFC 9293's
+  // WL1/WL2 rule with SND.UNA for WL2, as Linux tcp_may_update_window.
+  const uint32_t wnd = uint32_t{seg.wnd} << t.snd_wscale();
+  if (una_before < seg.ack || t.snd_wl1 < seg.seq ||
+      (t.snd_wl1 == seg.seq && (wnd > t.snd_wnd || wnd == 0))) {
+    t.snd_wnd = wnd;
     t.snd_wl1 = seg.seq;
-    t.snd_wl2 = seg.ack;
   }
-  const bool our_fin_acked = fin_acked(c.cfg, t);
+  // RFC 9293 3.8.6.1 (MUST-67): a peer that keeps acknowledging while its
+  // window is zero is alive, so unanswered probes are counted from zero again.
+  if (t.snd_wnd == 0 && has_unsent(t)) t.set_retries(0);
+  const bool our_fin_acked = fin_acked(t);
   switch (t.state) {
     case State::kFinWait1:
       // "if the FIN segment is now acknowledged, then enter FIN-WAIT-2".
@@ -228,7 +265,7 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
     case State::kClosing:
       // "if the ACK acknowledges our FIN, then enter the TIME-WAIT state;
       // otherwise, ignore the segment". Text and FIN are ignored in CLOSING
-      // anyway; continuing lets a window update release unsent response bytes.
+      // anyway; continuing lets a window update release unsent bytes.
       if (our_fin_acked) {
         enter_time_wait(c);
         return Next::kStop;
@@ -247,14 +284,15 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
 }
 
 struct TextResult {
-  uint32_t accepted = 0;  // new in-order bytes taken
+  uint32_t accepted = 0;          // new in-order bytes taken
+  const uint8_t* data = nullptr;  // where they are (null when the caller has no bytes)
   bool need_ack = false;
   bool fin_reachable = false;  // nothing left between RCV.NXT and the FIN
 };
 
 // Step 7: only ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2 take text. We keep no
-// receive buffer: in-order bytes advance RCV.NXT, later ones are dropped and
-// RCV.NXT is ACKed again so the peer retransmits.
+// receive buffer: in-order bytes advance RCV.NXT and go to the application,
+// later ones are dropped and RCV.NXT is ACKed again so the peer retransmits.
 TextResult text_step(Ctx& c, const Segment& seg) {
   Tcb& t = c.tcb;
   TextResult r;
@@ -266,10 +304,11 @@ TextResult text_step(Ctx& c, const Segment& seg) {
   }
   r.need_ack = true;
   if (seg.seq > t.rcv_nxt) return r;  // a hole before it: out of order
-  const Seq limit = t.rcv_nxt + rcv_wnd(c);
+  const Seq limit = t.rcv_nxt + advertised_window(c.cfg, t);
   const Seq take = std::min(end, limit);  // trim to the window
   if (take > t.rcv_nxt) {
     r.accepted = static_cast<uint32_t>(take - t.rcv_nxt);
+    if (seg.payload) r.data = seg.payload + static_cast<uint32_t>(t.rcv_nxt - seg.seq);
     t.rcv_nxt = take;
   }
   r.fin_reachable = take == end;
@@ -293,7 +332,7 @@ bool fin_step(Ctx& c, const Segment& seg, const TextResult& text) {
     case State::kFinWait1:
       // "If our FIN has been ACKed (perhaps in this segment), then enter
       // TIME-WAIT [...]; otherwise, enter the CLOSING state."
-      if (fin_acked(c.cfg, t)) {
+      if (fin_acked(t)) {
         enter_time_wait(c);
       } else {
         t.state = State::kClosing;
@@ -309,31 +348,6 @@ bool fin_step(Ctx& c, const Segment& seg, const TextResult& text) {
       break;  // CLOSE-WAIT, CLOSING, LAST-ACK: "Remain in the ... state"
   }
   return true;
-}
-
-// CLOSE call (RFC 9293 3.10.4): queue our FIN after the response; ESTABLISHED
-// enters FIN-WAIT-1 and CLOSE-WAIT enters LAST-ACK at once.
-void app_close(Ctx& c) {
-  Tcb& t = c.tcb;
-  if (t.has(tcbflag::kFinQueued)) return;
-  t.flags |= tcbflag::kFinQueued;
-  if (t.state == State::kEstablished) t.state = State::kFinWait1;
-  if (t.state == State::kCloseWait) t.state = State::kLastAck;
-}
-
-// The server application: the first request queues the response (and the FIN
-// on an active close); the peer's FIN makes it close too. Clients (kActiveOpen)
-// do nothing here yet.
-void app_step(Ctx& c, uint32_t accepted) {
-  Tcb& t = c.tcb;
-  if (t.has(tcbflag::kActiveOpen)) return;
-  const uint16_t open = bit(State::kEstablished) | bit(State::kCloseWait);
-  if (accepted > 0 && !t.has(tcbflag::kRequestSeen) && in_state(t.state, open)) {
-    t.flags |= tcbflag::kRequestSeen;
-    c.out.events |= event::kRequest;
-    if (c.cfg.active_close) app_close(c);
-  }
-  if (t.state == State::kCloseWait) app_close(c);
 }
 
 void synchronized(Ctx& c, const Segment& seg) {
@@ -354,14 +368,22 @@ void synchronized(Ctx& c, const Segment& seg) {
     c.out.drop = Drop::kNoAck;
     return;
   }
-  update_ts_recent(c, seg);
+  const Seq rcv_nxt_before = t.rcv_nxt;
   bool acked_new = false;
   if (ack_step(c, seg, acked_new) == Next::kStop) return;
+  update_ts_recent(c, seg, rcv_nxt_before);
   // Step 6 (URG) is ignored.
   const uint8_t n_before = c.out.n_tx;
   const TextResult text = text_step(c, seg);  // step 7
   const bool fin = fin_step(c, seg, text);    // step 8
-  app_step(c, text.accepted);
+  if (text.accepted > 0) {
+    AppContext a = c.app_ctx();
+    c.app.on_data(a, text.data, text.accepted);
+  }
+  if (fin) {
+    AppContext a = c.app_ctx();
+    c.app.on_peer_fin(a);
+  }
   push_pending(c);
   // Every segment we send carries RCV.NXT; a pure ACK only when none went out.
   // A FIN not yet in sequence is ACKed too, so the peer learns about the hole.
@@ -371,28 +393,6 @@ void synchronized(Ctx& c, const Segment& seg) {
 }
 
 }  // namespace
-
-void negotiate_options(const EndpointConfig& cfg, Tcb& tcb, const TcpOptions& o) {
-  // RFC 9293 3.7.1: the peer's MSS, 536 when absent; never above ours.
-  const uint16_t peer_mss = o.has_mss ? std::max(o.mss, kMinMss) : kDefaultMss;
-  tcb.snd_mss = std::min(peer_mss, cfg.mss);
-  // RFC 7323 2.2: scaling in both directions only when both SYNs carry WS.
-  if (o.has_wscale) {
-    tcb.flags |= tcbflag::kWscale;
-    tcb.snd_wscale = std::min(o.wscale, kMaxWscale);
-    tcb.rcv_wscale = std::min(cfg.rcv_wscale, kMaxWscale);
-  } else {
-    tcb.flags &= static_cast<uint8_t>(~tcbflag::kWscale);
-    tcb.snd_wscale = 0;
-    tcb.rcv_wscale = 0;
-  }
-  if (o.sack_permitted) tcb.flags |= tcbflag::kSackOk;
-  // RFC 7323 3.2: timestamps only when the SYN carried TSopt.
-  if (o.has_timestamps) {
-    tcb.flags |= tcbflag::kTimestamps;
-    tcb.ts_recent = o.ts_val;
-  }
-}
 
 void segment_arrives(Ctx& c, const Segment& seg) {
   switch (c.tcb.state) {

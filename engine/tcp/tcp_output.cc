@@ -1,6 +1,8 @@
-// Segment construction, the server's send sequence and timer decisions.
+// Segment construction, the send sequence and timer decisions.
 #include <algorithm>
 
+#include "tcp/congestion.h"
+#include "tcp/synack.h"
 #include "tcp/tcp_internal.h"
 
 namespace synack::tcp::detail {
@@ -8,12 +10,12 @@ namespace synack::tcp::detail {
 namespace {
 
 // TSopt of a non-SYN segment: TSval = our clock, TSecr = TS.Recent (RFC 7323 3.2).
-TcpOptions ts_options(const Tcb& tcb, uint32_t now_ms) {
+TcpOptions ts_options(const Ctx& c) {
   TcpOptions o;
-  if (tcb.has(tcbflag::kTimestamps)) {
+  if (c.tcb.has(tcbflag::kTimestamps)) {
     o.has_timestamps = true;
-    o.ts_val = now_ms;
-    o.ts_ecr = tcb.ts_recent;
+    o.ts_val = c.ts_now();
+    o.ts_ecr = c.tcb.ts_recent;
   }
   return o;
 }
@@ -26,14 +28,14 @@ TxSegment* add_acking(Ctx& c, Seq seq, uint8_t flags) {
   t->ack = c.tcb.rcv_nxt;
   t->flags = static_cast<uint8_t>(tcpflag::kAck | flags);
   t->wnd = window_field(c.cfg, c.tcb);
-  t->opts = ts_options(c.tcb, c.now_ms);
+  t->opts = ts_options(c);
   return t;
 }
 
-// One data segment of the response: [seq, seq + len), PSH when it ends the
-// response, FIN riding on it when asked.
+// One data segment: [seq, seq + len), PSH when it ends the queued data, FIN
+// riding on it when asked.
 void add_data(Ctx& c, Seq seq, uint32_t len, bool fin) {
-  const Seq end = data_end(c.cfg, c.tcb);
+  const Seq end = data_end(c.tcb);
   uint8_t flags = (seq + len == end) ? tcpflag::kPsh : 0;
   if (fin) flags |= tcpflag::kFin;
   TxSegment* t = add_acking(c, seq, flags);
@@ -42,12 +44,19 @@ void add_data(Ctx& c, Seq seq, uint32_t len, bool fin) {
   t->data_len = static_cast<uint16_t>(len);
 }
 
-// RFC 9293 3.7.1: the MSS counts data only when the header carries no
-// options, so the timestamp option (RFC 7323, 12 bytes with its NOPs) comes
-// out of every segment's payload; otherwise a full segment overruns the MTU.
-uint32_t segment_cap(const Tcb& tcb) {
-  uint32_t opts = tcb.has(tcbflag::kTimestamps) ? 12 : 0;
-  return std::min<uint32_t>(tcb.snd_mss - opts, 0xFFFF);
+// RFC 6298 3 (Karn): time one segment at a time, never a retransmitted one.
+// With timestamps every ACK is a measurement (RFC 7323 4), nothing to time.
+void start_timing(Ctx& c, Seq end) {
+  Tcb& t = c.tcb;
+  if (t.has(tcbflag::kTimestamps) || t.has(tcbflag::kRttTiming)) return;
+  t.flags |= tcbflag::kRttTiming;
+  t.rtt_seq = end;
+  t.rtt_start = static_cast<uint16_t>(c.now_ms);
+}
+
+// The 16-bit stamp of the per-flow ACK limit (tcb.h).
+uint16_t oow_stamp(uint64_t now_ms) {
+  return static_cast<uint16_t>(now_ms >> 3);
 }
 
 }  // namespace
@@ -57,21 +66,40 @@ TxSegment* tx_slot(Output& out) {
 }
 
 uint16_t window_field(const EndpointConfig& cfg, const Tcb& tcb) {
-  return static_cast<uint16_t>(std::min<uint32_t>(cfg.rcv_wnd >> tcb.rcv_wscale, 0xFFFF));
+  return static_cast<uint16_t>(std::min<uint32_t>(cfg.rcv_wnd >> tcb.rcv_wscale(), 0xFFFF));
 }
 
-uint16_t syn_window_field(const EndpointConfig& cfg) {
-  return static_cast<uint16_t>(std::min<uint32_t>(cfg.rcv_wnd, 0xFFFF));
+uint32_t advertised_window(const EndpointConfig& cfg, const Tcb& tcb) {
+  if (tcb.state == State::kSynReceived) return std::min<uint32_t>(cfg.rcv_wnd, 0xFFFF);
+  return uint32_t{window_field(cfg, tcb)} << tcb.rcv_wscale();
 }
 
 void send_ack(Ctx& c) {
   add_acking(c, c.tcb.snd_nxt, 0);
 }
 
-void send_challenge_ack(Ctx& c, Drop why) {
-  send_ack(c);
-  c.out.events |= event::kChallengeAck;
+void send_rate_limited_ack(Ctx& c, Drop why) {
   c.out.drop = why;
+  // RFC 5961 7 with Linux's tcp_oow_rate_limited(): one per flow per interval.
+  const uint16_t now = oow_stamp(c.now_ms);
+  const auto since = static_cast<uint16_t>(now - c.tcb.oow_ack_stamp);
+  if (c.tcb.oow_ack_stamp != 0 && since < (kOowAckIntervalMs >> 3)) {
+    c.out.events |= event::kAckThrottled;
+    return;
+  }
+  c.tcb.oow_ack_stamp = now != 0 ? now : 1;  // 0 means "never"
+  if (c.tcb.state == State::kSynReceived && why == Drop::kDuplicate) {
+    send_synack(c);
+    c.out.events |= event::kSynAckRetransmit;
+  } else {
+    send_ack(c);
+  }
+  c.out.events |= event::kRateLimitedAck;
+}
+
+void send_challenge_ack(Ctx& c, Drop why) {
+  send_rate_limited_ack(c, why);
+  if (c.out.n_tx != 0) c.out.events |= event::kChallengeAck;
 }
 
 void send_syn(Ctx& c) {
@@ -79,7 +107,7 @@ void send_syn(Ctx& c) {
   if (t == nullptr) return;
   t->seq = c.tcb.iss;
   t->flags = tcpflag::kSyn;
-  t->wnd = syn_window_field(c.cfg);
+  t->wnd = static_cast<uint16_t>(std::min<uint32_t>(c.cfg.rcv_wnd, 0xFFFF));
   // RFC 9293 3.7.1, RFC 7323 2.2/3.2, RFC 2018: offer everything we support.
   t->opts.has_mss = true;
   t->opts.mss = c.cfg.mss;
@@ -87,25 +115,15 @@ void send_syn(Ctx& c) {
   t->opts.wscale = std::min(c.cfg.rcv_wscale, kMaxWscale);
   t->opts.sack_permitted = true;
   t->opts.has_timestamps = true;
-  t->opts.ts_val = c.now_ms;
+  t->opts.ts_val = c.ts_now();
+  start_timing(c, c.tcb.iss + 1);
 }
 
 void send_synack(Ctx& c) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return;
-  t->seq = c.tcb.iss;
-  t->ack = c.tcb.rcv_nxt;
-  t->flags = tcpflag::kSyn | tcpflag::kAck;
-  t->wnd = syn_window_field(c.cfg);
-  t->opts = ts_options(c.tcb, c.now_ms);
-  t->opts.has_mss = true;
-  t->opts.mss = c.cfg.mss;
-  // RFC 7323 1.3/2.2 and RFC 2018: only what the peer's SYN offered.
-  if (c.tcb.has(tcbflag::kWscale)) {
-    t->opts.has_wscale = true;
-    t->opts.wscale = c.tcb.rcv_wscale;
-  }
-  t->opts.sack_permitted = c.tcb.has(tcbflag::kSackOk);
+  *t = build_synack(promise_of(c.tcb), c.cfg, c.tcb.iss, c.tcb.rcv_nxt, c.ts_now(),
+                    c.tcb.ts_recent);
 }
 
 void send_reset_for(const Segment& seg, Output& out) {
@@ -131,32 +149,35 @@ void send_abort(Ctx& c) {
   c.out.events |= event::kResetSent;
 }
 
-Seq data_end(const EndpointConfig& cfg, const Tcb& tcb) {
-  return tcb.iss + 1 + (tcb.has(tcbflag::kRequestSeen) ? cfg.response_len : 0);
+Seq data_end(const Tcb& tcb) {
+  return tcb.iss + 1 + tcb.snd_queued;
 }
 
-bool fin_acked(const EndpointConfig& cfg, const Tcb& tcb) {
-  return tcb.has(tcbflag::kFinQueued) && tcb.snd_una == data_end(cfg, tcb) + 1;
+bool fin_acked(const Tcb& tcb) {
+  return tcb.has(tcbflag::kFinQueued) && tcb.snd_una == data_end(tcb) + 1;
 }
 
-bool has_unsent(const EndpointConfig& cfg, const Tcb& tcb) {
-  const Seq end = data_end(cfg, tcb);
+bool has_unsent(const Tcb& tcb) {
+  const Seq end = data_end(tcb);
   return tcb.snd_nxt < end || (tcb.has(tcbflag::kFinQueued) && tcb.snd_nxt == end);
 }
 
 void push_pending(Ctx& c) {
   Tcb& t = c.tcb;
-  const Seq end = data_end(c.cfg, t);
+  const Seq end = data_end(t);
   const bool fin = t.has(tcbflag::kFinQueued);
   while (c.out.n_tx < Output::kMaxTx) {
     if (t.snd_nxt < end) {
-      // RFC 9293 3.8.6: send only inside SND.UNA + SND.WND.
-      const int64_t usable = int64_t{t.snd_wnd} - (t.snd_nxt - t.snd_una);
+      // RFC 9293 3.8.6: send only inside SND.UNA + SND.WND; RFC 5681: and
+      // inside the congestion window.
+      const int64_t window = std::min<int64_t>(t.snd_wnd, cwnd_bytes(t));
+      const int64_t usable = window - (t.snd_nxt - t.snd_una);
       if (usable <= 0) return;
-      uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(end - t.snd_nxt), segment_cap(t));
+      uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(end - t.snd_nxt), segment_payload(t));
       len = static_cast<uint32_t>(std::min<int64_t>(len, usable));
       const bool with_fin = fin && t.snd_nxt + len == end;
       add_data(c, t.snd_nxt, len, with_fin);
+      start_timing(c, t.snd_nxt + len);
       t.snd_nxt += len + (with_fin ? 1 : 0);
     } else if (fin && t.snd_nxt == end) {
       // The FIN takes no window space (as in Linux): a zero window never holds it.
@@ -169,16 +190,23 @@ void push_pending(Ctx& c) {
 }
 
 void retransmit_outstanding(Ctx& c) {
-  const Tcb& t = c.tcb;
-  const Seq end = data_end(c.cfg, t);
+  Tcb& t = c.tcb;
+  t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);  // Karn: no sample from a resend
+  const Seq end = data_end(t);
   const bool fin_sent = t.has(tcbflag::kFinQueued) && t.snd_nxt == end + 1;
+  // After the timeout the loss window allows one segment (RFC 5681 3.1); the
+  // rest follows as ACKs open the congestion window again.
+  const uint32_t budget = std::max<uint32_t>(cwnd_bytes(t), 1);
+  uint32_t sent = 0;
   Seq p = t.snd_una;
   while (p < t.snd_nxt && c.out.n_tx < Output::kMaxTx) {
     if (p < end) {
+      if (sent >= budget) break;
       const Seq stop = std::min(end, t.snd_nxt);
-      const uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(stop - p), segment_cap(t));
+      const uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(stop - p), segment_payload(t));
       const bool with_fin = fin_sent && p + len == end;
       add_data(c, p, len, with_fin);
+      sent += len;
       p += len + (with_fin ? 1 : 0);
     } else {
       add_acking(c, p, tcpflag::kFin);
@@ -189,7 +217,7 @@ void retransmit_outstanding(Ctx& c) {
 
 void send_probe(Ctx& c) {
   Tcb& t = c.tcb;
-  const Seq end = data_end(c.cfg, t);
+  const Seq end = data_end(t);
   if (t.snd_nxt < end) {
     const bool with_fin = t.has(tcbflag::kFinQueued) && t.snd_nxt + 1 == end;
     add_data(c, t.snd_nxt, 1, with_fin);
@@ -199,18 +227,12 @@ void send_probe(Ctx& c) {
   }
 }
 
-uint32_t rto_ms(const EndpointConfig& cfg, uint8_t retries) {
-  // RFC 6298 5.5: back off by doubling, bounded by RFC 6298 2.5's maximum.
-  const uint64_t rto = uint64_t{cfg.rto_initial_ms} << std::min<uint8_t>(retries, 31);
-  return static_cast<uint32_t>(std::min<uint64_t>(rto, cfg.rto_max_ms));
-}
-
 void arm_timer(Output& out, uint32_t ms) {
   out.timer = TimerOp::kArm;
   out.timer_ms = ms;
 }
 
-void close_tcb(Ctx& c, uint16_t why) {
+void close_tcb(Ctx& c, uint32_t why) {
   c.tcb.state = State::kClosed;
   c.out.events |= event::kClosed | why;
   c.out.timer = TimerOp::kCancel;
@@ -230,9 +252,11 @@ void settle_timer(Ctx& c, bool outstanding_before, bool acked_new) {
   if (t.snd_una < t.snd_nxt) {
     // RFC 6298 5.1: start the timer when sending into an idle pipe;
     // 5.3: restart it when new data is acknowledged.
-    if (acked_new || !outstanding_before) arm_timer(c.out, rto_ms(c.cfg, t.retries));
-  } else if (has_unsent(c.cfg, t)) {
-    arm_timer(c.out, rto_ms(c.cfg, t.retries));  // zero window: persist timer
+    if (acked_new || !outstanding_before) arm_timer(c.out, rto_ms(c.cfg, t));
+  } else if (has_unsent(t)) {
+    arm_timer(c.out, rto_ms(c.cfg, t));  // zero window: the persist timer (RFC 9293 3.8.6.1)
+  } else if (t.state == State::kFinWait2 && c.cfg.fin_timeout_ms != 0) {
+    arm_timer(c.out, c.cfg.fin_timeout_ms);  // a silent peer cannot hold the record forever
   } else if (c.cfg.idle_timeout_ms != 0) {
     arm_timer(c.out, c.cfg.idle_timeout_ms);
   } else {

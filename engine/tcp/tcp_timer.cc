@@ -1,6 +1,7 @@
 // The flow's single timer: SYN/SYN-ACK retransmission, data/FIN RTO with
-// go-back-N, zero-window probe, TIME-WAIT end and idle close.
-#include "tcp/state_machine.h"
+// go-back-N, zero-window probe, FIN-WAIT-2, TIME-WAIT end and idle close.
+#include "tcp/congestion.h"
+#include "tcp/endpoint.h"
 #include "tcp/tcp_internal.h"
 
 namespace synack::tcp {
@@ -9,52 +10,61 @@ namespace {
 
 using detail::Ctx;
 
+void back_off(Tcb& t) {
+  t.set_retries(static_cast<uint8_t>(t.retries() + 1));
+  t.set_backoff(static_cast<uint8_t>(t.backoff() + 1));
+}
+
 // SYN-SENT and SYN-RECEIVED: resend our SYN (or SYN-ACK) with exponential
 // backoff; after `synack_retries` resends give up quietly (no RST: the peer
 // never completed the handshake, as Linux does).
 void handshake_timeout(Ctx& c) {
   Tcb& t = c.tcb;
-  if (t.retries >= c.cfg.synack_retries) {
+  if (t.retries() >= c.cfg.synack_retries) {
     detail::close_tcb(c, event::kGaveUp);
     return;
   }
-  ++t.retries;
+  back_off(t);
+  t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);  // Karn: no sample from a resend
   if (t.state == State::kSynSent) {
     detail::send_syn(c);
+    t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);
     c.out.events |= event::kRetransmit;
   } else {
     detail::send_synack(c);
     c.out.events |= event::kSynAckRetransmit;
   }
-  detail::arm_timer(c.out, detail::rto_ms(c.cfg, t.retries));
+  detail::arm_timer(c.out, rto_ms(c.cfg, t));
 }
 
 // RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment(s), back
-// off, restart the timer. After `data_retries` abort with a RST (RFC 9293 3.8.3
-// R2). With nothing in flight but unsent data, the peer's window is zero:
-// send a one-byte probe (RFC 9293 3.8.6.1).
+// off, restart the timer; RFC 5681 (4): collapse the congestion window. After
+// `data_retries` abort with a RST (RFC 9293 3.8.3 R2). With nothing in flight
+// but unsent data, the peer's window is zero: send a one-byte probe (RFC 9293
+// 3.8.6.1); retries then count probes the peer did not answer.
 void data_timeout(Ctx& c) {
   Tcb& t = c.tcb;
-  if (t.retries >= c.cfg.data_retries) {
+  if (t.retries() >= c.cfg.data_retries) {
     detail::send_abort(c);
     detail::close_tcb(c, event::kGaveUp);
     return;
   }
-  ++t.retries;
+  back_off(t);
   if (t.snd_una < t.snd_nxt) {
+    cc_on_timeout(t, static_cast<uint32_t>(t.snd_nxt - t.snd_una));
     detail::retransmit_outstanding(c);
   } else {
     detail::send_probe(c);
   }
   c.out.events |= event::kRetransmit;
-  detail::arm_timer(c.out, detail::rto_ms(c.cfg, t.retries));
+  detail::arm_timer(c.out, rto_ms(c.cfg, t));
 }
 
 }  // namespace
 
-void Endpoint::on_timer(Tcb& tcb, uint32_t now_ms, Output& out) const {
+void Endpoint::on_timer(Tcb& tcb, uint64_t now_ms, Output& out, void* app_state) const {
   out.reset();
-  Ctx c{cfg_, tcb, now_ms, out};
+  Ctx c{cfg_, *app_, app_state, tcb, now_ms, out};
   switch (tcb.state) {
     case State::kClosed:
     case State::kListen:
@@ -70,8 +80,12 @@ void Endpoint::on_timer(Tcb& tcb, uint32_t now_ms, Output& out) const {
       detail::close_tcb(c, event::kTimeWaitExpired);
       return;
     default:
-      if (tcb.snd_una < tcb.snd_nxt || detail::has_unsent(cfg_, tcb)) {
+      if (tcb.snd_una < tcb.snd_nxt || detail::has_unsent(tcb)) {
         data_timeout(c);
+      } else if (tcb.state == State::kFinWait2) {
+        // Our FIN is acknowledged and the peer never sends its own: end the
+        // connection without a RST, as Linux does after tcp_fin_timeout.
+        detail::close_tcb(c, event::kFinWait2Timeout);
       } else {
         detail::send_abort(c);  // idle: everything acked and nothing heard
         detail::close_tcb(c, event::kIdleTimeout);

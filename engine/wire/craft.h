@@ -1,6 +1,6 @@
 // Building frames: ARP and ICMP replies rewritten in place in the request, and
-// Ethernet+IPv4+TCP headers written at the start of a buffer (an answered
-// frame's own memory, or a fresh one).
+// the Ethernet + IPv4 headers in front of a segment the TCP layer writes
+// (tcp/segment_write.h).
 #pragma once
 
 #include <cstdint>
@@ -17,34 +17,26 @@ uint16_t arp_reply_in_place(uint8_t* frame, const MacAddr& our_mac, uint32_t our
 // RFC 792 echo reply: same identifier, sequence and data. Returns the length.
 uint16_t icmp_echo_reply_in_place(uint8_t* frame, const Frame& f, const MacAddr& our_mac);
 
-struct TcpHeaderSpec {
-  MacAddr src_mac;
-  MacAddr dst_mac;
-  uint32_t src_ip = 0;  // host order
-  uint32_t dst_ip = 0;
-  uint16_t src_port = 0;
-  uint16_t dst_port = 0;
-  uint32_t seq = 0;
-  uint32_t ack = 0;
-  uint16_t wnd = 0;
-  uint8_t flags = 0;
-  uint8_t opt_len = 0;            // multiple of 4, <= 40
-  bool csum_offload = false;      // leave the pseudo-header sum for the NIC
-  const uint8_t* opts = nullptr;  // opt_len bytes; may already be in place (frame + 54)
-  uint32_t opts_sum = 0;          // their sum as big-endian 16-bit words, when known
-  bool opts_sum_known = false;    // else the bytes are summed here
-  const uint8_t* payload = nullptr;
-  uint16_t payload_len = 0;
-};
+// Ethernet II + option-less IPv4 (DF, TTL 64) for `l4_len` bytes of `proto`
+// at `buf`, the IPv4 checksum summed from the values written (reading the
+// header back right after the stores stalls on the store buffer). Returns the
+// RFC 9293 3.1 pseudo-header sum (addresses, protocol, length) as unfolded
+// big-endian-valued 16-bit words, for the L4 checksum.
+uint64_t write_eth_ipv4(uint8_t* buf, const MacAddr& src_mac, const MacAddr& dst_mac,
+                        uint32_t src_ip, uint32_t dst_ip, uint8_t proto, uint16_t l4_len);
 
-inline constexpr uint16_t tcp_frame_header_len(uint8_t opt_len) {
-  return static_cast<uint16_t>(kEthHdrLen + kIpv4MinHdrLen + kTcpMinHdrLen + opt_len);
+// Sum of native-order words (csum_add) as big-endian-valued words: ones'
+// complement addition commutes with swapping the bytes of every word.
+inline uint32_t native_sum_to_be(uint64_t native);
+
+inline constexpr uint16_t kEthIpv4HdrLen = kEthHdrLen + kIpv4MinHdrLen;
+
+}  // namespace synack::wire
+
+#include "wire/inet_checksum.h"
+
+namespace synack::wire {
+inline uint32_t native_sum_to_be(uint64_t native) {
+  return __builtin_bswap16(csum_fold(native));
 }
-
-// Writes a whole Ethernet + IPv4 (DF, TTL 64, no options) + TCP frame at
-// `buf`: headers, options, payload and both checksums (or, with csum_offload,
-// the pseudo-header sum the NIC completes: RTE_MBUF_F_TX_TCP_CKSUM). Returns
-// the frame length. `buf` may be the received frame being answered.
-uint16_t write_tcp_segment(uint8_t* buf, const TcpHeaderSpec& s);
-
 }  // namespace synack::wire

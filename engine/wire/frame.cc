@@ -6,109 +6,131 @@
 namespace synack::wire {
 
 const char* parse_error_name(ParseError e) {
-  switch (e) {
-    case ParseError::kOk:
-      return "ok";
-    case ParseError::kTruncated:
-      return "truncated";
-    case ParseError::kUnsupportedEthertype:
-      return "unsupported_ethertype";
-    case ParseError::kBadArp:
-      return "bad_arp";
-    case ParseError::kBadIpHeader:
-      return "bad_ip_header";
-    case ParseError::kBadIpChecksum:
-      return "bad_ip_checksum";
-    case ParseError::kFragment:
-      return "fragment";
-    case ParseError::kUnsupportedProtocol:
-      return "unsupported_protocol";
-    case ParseError::kBadIcmp:
-      return "bad_icmp";
-    case ParseError::kBadIcmpChecksum:
-      return "bad_icmp_checksum";
-    case ParseError::kBadTcpHeader:
-      return "bad_tcp_header";
-    case ParseError::kBadTcpChecksum:
-      return "bad_tcp_checksum";
-    case ParseError::kBadSourceAddress:
-      return "bad_source_address";
-  }
-  return "unknown";
+  static constexpr const char* kNames[kNumParseErrors] = {
+      "ok",
+#define SYNACK_WIRE_DROP_NAME(e, name) #name,
+      SYNACK_WIRE_DROPS(SYNACK_WIRE_DROP_NAME)
+#undef SYNACK_WIRE_DROP_NAME
+  };
+  const auto i = static_cast<unsigned>(e);
+  return i < kNumParseErrors ? kNames[i] : "unknown";
+}
+
+bool martian_source(uint32_t src, const ParseContext& pc) {
+  const uint32_t top = src >> 24;
+  return top == 0 || top == 127 || (src >> 28) >= 0xe || src == pc.our_ip ||
+         (pc.our_broadcast != 0 && src == pc.our_broadcast);
 }
 
 namespace {
 
-// RFC 826: only Ethernet/IPv4 requests concern us; replies and gratuitous
-// announcements are not answered (we keep no ARP cache: replies go back to the
-// MAC a frame came from).
-ParseError parse_arp(const uint8_t* a, uint32_t len, Frame& f) {
+bool group_mac(const MacAddr& m) {
+  return (m.b[0] & 1) != 0;
+}
+bool zero_mac(const MacAddr& m) {
+  return (m.b[0] | m.b[1] | m.b[2] | m.b[3] | m.b[4] | m.b[5]) == 0;
+}
+
+// RFC 826: Ethernet/IPv4 requests and replies. A sender claiming our address
+// from another MAC is a conflict (RFC 5227 2.4) and is never answered; a
+// sender that cannot be a neighbour is not either. Sender 0.0.0.0 is an RFC
+// 5227 probe, which a host defends by answering.
+ParseError parse_arp(const uint8_t* a, uint32_t len, const ParseContext& pc, Frame& f) {
   if (len < kArpLen) return ParseError::kTruncated;
+  const uint16_t op = load_be16(a + arp::kOper);
   if (load_be16(a + arp::kHtype) != 1 || load_be16(a + arp::kPtype) != kEtherTypeIpv4 ||
-      a[arp::kHlen] != 6 || a[arp::kPlen] != 4 || load_be16(a + arp::kOper) != arp::kOpRequest)
+      a[arp::kHlen] != 6 || a[arp::kPlen] != 4 || (op != arp::kOpRequest && op != arp::kOpReply))
     return ParseError::kBadArp;
-  f.kind = FrameKind::kArpRequest;
+  f.kind = op == arp::kOpRequest ? FrameKind::kArpRequest : FrameKind::kArpReply;
   f.src_ip = load_be32(a + arp::kSpa);
   f.dst_ip = load_be32(a + arp::kTpa);
+  if (f.src_ip == pc.our_ip && !(load_mac(a + arp::kSha) == pc.our_mac))
+    return ParseError::kArpConflict;
+  if (f.src_ip != 0 && martian_source(f.src_ip, pc)) return ParseError::kArpMartian;
+  if (f.dst_ip != pc.our_ip) return ParseError::kNotForUs;
   return ParseError::kOk;
 }
 
-ParseError parse_icmp(const uint8_t* ip, const uint8_t* l4, const ParseOptions& po, Frame& f) {
+ParseError parse_icmp(const uint8_t* l4, const ParseContext& pc, Frame& f) {
   if (f.l4_len < kIcmpHdrLen) return ParseError::kBadIcmp;
   if (l4[icmp::kType] != icmp::kEchoRequest || l4[icmp::kCode] != 0) return ParseError::kBadIcmp;
-  (void)ip;
-  if (!po.l4_csum_verified && csum_fold(csum_add(l4, f.l4_len)) != 0xffff)
+  if (!pc.l4_csum_verified && csum_fold(csum_add(l4, f.l4_len)) != 0xffff)
     return ParseError::kBadIcmpChecksum;
   f.kind = FrameKind::kIcmpEcho;
   return ParseError::kOk;
 }
 
-ParseError parse_tcp(const uint8_t* ip, const uint8_t* l4, const ParseOptions& po, Frame& f) {
+ParseError parse_tcp(const uint8_t* ip, const uint8_t* l4, const ParseContext& pc, Frame& f) {
   if (f.l4_len < kTcpMinHdrLen) return ParseError::kTruncated;
-  uint16_t hdr_len = static_cast<uint16_t>((l4[tcp::kDataOff] >> 4) * 4);
-  if (hdr_len < kTcpMinHdrLen || hdr_len > f.l4_len) return ParseError::kBadTcpHeader;
-  if (!po.l4_csum_verified && !l4_checksum_ok(ip, l4)) return ParseError::kBadTcpChecksum;
+  if (!pc.l4_csum_verified && !l4_checksum_ok(ip, l4)) return ParseError::kBadTcpChecksum;
   f.kind = FrameKind::kTcp;
-  f.src_port = load_be16(l4 + tcp::kSport);
-  f.dst_port = load_be16(l4 + tcp::kDport);
-  f.seq = load_be32(l4 + tcp::kSeq);
-  f.ack = load_be32(l4 + tcp::kAck);
-  f.tcp_flags = l4[tcp::kFlags];
-  f.wnd = load_be16(l4 + tcp::kWnd);
-  f.opt_len = static_cast<uint8_t>(hdr_len - kTcpMinHdrLen);
-  f.payload_len = static_cast<uint16_t>(f.l4_len - hdr_len);
   return ParseError::kOk;
 }
 
-// RFC 1122 3.2.1.3: a source that is a broadcast, multicast or "this host"
-// address is never a real peer; answering it would amplify spoofed traffic.
-bool bad_source(uint32_t src) {
-  return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe || (src >> 24) == 127;
+// IPv4 options (RFC 791 3.1), checked as Linux's ip_options_compile checks a
+// received header: every option inside the header with a sane length, route
+// options' pointers in range; source routes are refused (accept_source_route
+// is 0 by default), everything else is accepted and ignored.
+ParseError check_ip_options(const uint8_t* o, uint32_t len) {
+  constexpr uint8_t kEol = 0, kNop = 1, kRr = 7, kTs = 68, kLsrr = 131, kSsrr = 137;
+  uint32_t i = 0;
+  while (i < len) {
+    const uint8_t type = o[i];
+    if (type == kEol) break;
+    if (type == kNop) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= len) return ParseError::kBadIpOptions;
+    const uint8_t olen = o[i + 1];
+    if (olen < 2 || olen > len - i) return ParseError::kBadIpOptions;
+    switch (type) {
+      case kLsrr:
+      case kSsrr:
+        return ParseError::kIpSourceRoute;
+      case kRr:
+        if (olen < 3 || o[i + 2] < 4) return ParseError::kBadIpOptions;
+        break;
+      case kTs:
+        if (olen < 4 || o[i + 2] < 5) return ParseError::kBadIpOptions;
+        break;
+      default:
+        break;
+    }
+    i += olen;
+  }
+  return ParseError::kOk;
 }
 
-ParseError parse_ipv4(const uint8_t* ip, uint32_t len, const ParseOptions& po, Frame& f) {
+ParseError parse_ipv4(const uint8_t* ip, uint32_t len, const ParseContext& pc, Frame& f) {
   if (len < kIpv4MinHdrLen) return ParseError::kTruncated;
   if ((ip[ip::kVerIhl] >> 4) != 4) return ParseError::kBadIpHeader;
   uint16_t hdr_len = static_cast<uint16_t>((ip[ip::kVerIhl] & 0xf) * 4);
   uint16_t total = load_be16(ip + ip::kTotalLen);
   if (hdr_len < kIpv4MinHdrLen || total < hdr_len) return ParseError::kBadIpHeader;
   if (total > len || hdr_len > len) return ParseError::kTruncated;
-  if (!po.ip_csum_verified && !ipv4_header_checksum_ok(ip, hdr_len))
+  if (!pc.ip_csum_verified && !ipv4_header_checksum_ok(ip, hdr_len))
     return ParseError::kBadIpChecksum;
+  if (hdr_len > kIpv4MinHdrLen) {
+    ParseError e = check_ip_options(ip + kIpv4MinHdrLen, hdr_len - kIpv4MinHdrLen);
+    if (e != ParseError::kOk) return e;
+  }
   uint16_t frag = load_be16(ip + ip::kFragOff);
   if ((frag & (ip::kFlagMf | ip::kOffsetMask)) != 0) return ParseError::kFragment;
   f.src_ip = load_be32(ip + ip::kSrc);
   f.dst_ip = load_be32(ip + ip::kDst);
-  if (bad_source(f.src_ip)) return ParseError::kBadSourceAddress;
-  f.ecn = ip[ip::kTos] & 0x3;
+  // The address that decides is the IP one; TCP and ICMP in a frame sent to a
+  // group MAC are not for us (Linux answers only PACKET_HOST).
+  if (f.dst_ip != pc.our_ip || group_mac(f.dst_mac)) return ParseError::kNotForUs;
+  if (martian_source(f.src_ip, pc)) return ParseError::kMartianSource;
   f.l4_off = static_cast<uint16_t>(f.l3_off + hdr_len);
   f.l4_len = static_cast<uint16_t>(total - hdr_len);
   const uint8_t* l4 = ip + hdr_len;
   switch (ip[ip::kProto]) {
     case kProtoTcp:
-      return parse_tcp(ip, l4, po, f);
+      return parse_tcp(ip, l4, pc, f);
     case kProtoIcmp:
-      return parse_icmp(ip, l4, po, f);
+      return parse_icmp(l4, pc, f);
     default:
       return ParseError::kUnsupportedProtocol;
   }
@@ -116,18 +138,24 @@ ParseError parse_ipv4(const uint8_t* ip, uint32_t len, const ParseOptions& po, F
 
 }  // namespace
 
-ParseError parse_frame(const uint8_t* data, uint32_t len, const ParseOptions& po, Frame& f) {
+ParseError parse_frame(const uint8_t* data, uint32_t len, const ParseContext& pc, Frame& f) {
   if (len < kEthHdrLen) return ParseError::kTruncated;
   f.dst_mac = load_mac(data + eth::kDst);
   f.src_mac = load_mac(data + eth::kSrc);
+  // Nothing is ever sent back to a group or zero source: such a frame is forged.
+  if (group_mac(f.src_mac) || zero_mac(f.src_mac)) return ParseError::kBadSourceMac;
+  // Unicast to another host: the NIC already filters these unless it is
+  // promiscuous or replaying; Linux drops them as PACKET_OTHERHOST.
+  if (!group_mac(f.dst_mac) && !(f.dst_mac == pc.our_mac) && !pc.accept_other_host)
+    return ParseError::kOtherHost;
   f.l3_off = kEthHdrLen;
   const uint8_t* l3 = data + kEthHdrLen;
   uint32_t l3_len = len - kEthHdrLen;
   switch (load_be16(data + eth::kType)) {
     case kEtherTypeIpv4:
-      return parse_ipv4(l3, l3_len, po, f);
+      return parse_ipv4(l3, l3_len, pc, f);
     case kEtherTypeArp:
-      return parse_arp(l3, l3_len, f);
+      return parse_arp(l3, l3_len, pc, f);
     default:
       return ParseError::kUnsupportedEthertype;
   }

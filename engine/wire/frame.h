@@ -1,32 +1,31 @@
 // Frame parsing: Ethernet II -> ARP or IPv4 -> ICMP or TCP, with every check a
-// frame must pass before the layers above see it. Pure over a byte span.
+// frame must pass before the layers above see it, and the address rules of a
+// host (RFC 1122 3.2.1.3, RFC 826, RFC 5227). Pure over a byte span. The TCP
+// header itself is parsed by the TCP layer (tcp/segment_parse.h).
 #pragma once
 
 #include <cstdint>
 
 #include "wire/byteorder.h"
+#include "wire/wire_drops.h"
 
 namespace synack::wire {
 
 // Why a frame was not accepted. Names (parse_error_name) are counter keys.
 enum class ParseError : uint8_t {
   kOk,
-  kTruncated,             // shorter than its headers say
-  kUnsupportedEthertype,  // not IPv4 or ARP (VLAN included)
-  kBadArp,                // not Ethernet/IPv4 ARP, or not a request
-  kBadIpHeader,           // version, IHL or total length wrong
-  kBadIpChecksum,
-  kFragment,             // MF set or offset != 0 (no reassembly here)
-  kUnsupportedProtocol,  // neither ICMP nor TCP
-  kBadIcmp,              // not an echo request, or too short
-  kBadIcmpChecksum,
-  kBadTcpHeader,  // data offset < 5 or past the segment
-  kBadTcpChecksum,
-  kBadSourceAddress,  // broadcast/multicast/zero source (RFC 1122 3.2.1.3)
+#define SYNACK_WIRE_DROP_ENUM(e, name) e,
+  SYNACK_WIRE_DROPS(SYNACK_WIRE_DROP_ENUM)
+#undef SYNACK_WIRE_DROP_ENUM
 };
+inline constexpr int kNumParseErrors = 1
+#define SYNACK_WIRE_DROP_COUNT(e, name) +1
+    SYNACK_WIRE_DROPS(SYNACK_WIRE_DROP_COUNT)
+#undef SYNACK_WIRE_DROP_COUNT
+    ;
 const char* parse_error_name(ParseError e);
 
-enum class FrameKind : uint8_t { kArpRequest, kIcmpEcho, kTcp };
+enum class FrameKind : uint8_t { kArpRequest, kArpReply, kIcmpEcho, kTcp };
 
 struct Frame {
   FrameKind kind = FrameKind::kTcp;
@@ -37,25 +36,27 @@ struct Frame {
   uint16_t l4_len = 0;  // ICMP/TCP header plus payload
   uint32_t src_ip = 0;  // host order; for ARP the sender protocol address
   uint32_t dst_ip = 0;  // host order; for ARP the target protocol address
-  // TCP only
-  uint16_t src_port = 0;
-  uint16_t dst_port = 0;
-  uint32_t seq = 0;
-  uint32_t ack = 0;
-  uint16_t wnd = 0;
-  uint8_t tcp_flags = 0;
-  uint8_t opt_len = 0;       // option bytes at l4_off + 20
-  uint16_t payload_len = 0;  // TCP payload bytes
-  uint8_t ecn = 0;           // IP ECN bits (RFC 3168)
 };
 
-struct ParseOptions {
-  bool ip_csum_verified = false;  // the NIC checked the IPv4 header checksum
-  bool l4_csum_verified = false;  // the NIC checked the TCP/ICMP checksum
+// Who we are, and what the port has already checked.
+struct ParseContext {
+  MacAddr our_mac;
+  uint32_t our_ip = 0;         // host order
+  uint32_t our_broadcast = 0;  // directed broadcast of our prefix; 0 for /31 and /32
+  bool accept_other_host = false;  // unicast frames to other MACs are ours too (replays)
+  bool ip_csum_verified = false;   // the NIC checked the IPv4 header checksum
+  bool l4_csum_verified = false;   // the NIC checked the TCP/ICMP checksum
 };
 
-// Parses `len` bytes at `data`. On kOk, `f` describes the frame. Trailing
-// Ethernet padding past the IPv4 total length is ignored.
-ParseError parse_frame(const uint8_t* data, uint32_t len, const ParseOptions& po, Frame& f);
+// A source no host may use (RFC 1122 3.2.1.3, Linux's martian rules): "this
+// network" 0/8, loopback 127/8, multicast 224/4, reserved 240/4 with the
+// limited broadcast, our own address (a reflected land attack) and the
+// directed broadcast of our prefix.
+bool martian_source(uint32_t src, const ParseContext& pc);
+
+// Parses `len` bytes at `data`. On kOk, `f` describes the frame and it is for
+// us: IPv4 to our address (unicast, or ARP to any MAC), from a legal source.
+// Trailing Ethernet padding past the IPv4 total length is ignored.
+ParseError parse_frame(const uint8_t* data, uint32_t len, const ParseContext& pc, Frame& f);
 
 }  // namespace synack::wire
