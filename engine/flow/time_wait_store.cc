@@ -1,0 +1,258 @@
+// TIME-WAIT store: slot array + FIFO links + bucketed hash index.
+//
+// Why a linked FIFO and not a ring of entries with tombstones: erase() (every
+// RFC 6191 reopen, every RST) and restart() leave the slot they vacate in the
+// middle of the FIFO. In a ring, such a slot is only reusable once the head
+// reaches it, and the head can be pinned by one entry for a whole TIME-WAIT
+// length: a client reusing its ports at A connections/s would need A * 2*MSL
+// ring slots for far fewer live entries, or live entries would be recycled
+// early with the store nowhere near full. Links cost 8 bytes per entry and
+// make erase and restart O(1) with the slot reusable at once.
+//
+// The index: buckets of one cache line, kSlots (tag, slot) pairs each, the tag
+// being the low 16 bits of the signature and the home bucket derived from its
+// high bits (multiply-shift, so that the bucket count need not be a power of
+// two and the load is the same for every capacity). A full bucket spills into
+// the next (linear probing by bucket), and each bucket counts the entries that
+// spilled past it: a lookup stops at the first bucket whose count is zero, and
+// deletion needs no backward shift, only the counts decremented along the path
+// (which is why removal rehashes the key: to find its home bucket). A miss
+// reads one cache line unless its home bucket has spilled; a hit reads one
+// more, the entry (so does a tag match on another key: tag and home come from
+// disjoint signature bits up to 2^16 buckets, and share some beyond). With
+// every signature equal, all entries share one probe path: slow, still
+// correct (tests/unit/flow checks it).
+#include "flow/time_wait_store.h"
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace synack::flow {
+
+namespace {
+constexpr uint32_t kSlots = 10;  // (2 + 4) bytes per slot, 4 bytes of count: one cache line
+// Average entries per bucket at full capacity (load kFill / kSlots).
+// TODO(bench): chosen by bench_time_wait.
+constexpr uint32_t kFill = 8;
+}  // namespace
+
+struct alignas(64) TimeWaitStore::Bucket {
+  uint16_t tag[kSlots];
+  uint32_t spilled;        // entries stored past this bucket whose home is this one or earlier
+  uint32_t slot1[kSlots];  // slot + 1; 0 = empty, so that zeroed memory is an empty index
+};
+
+std::unique_ptr<TimeWaitStore> TimeWaitStore::create(uint32_t capacity, int socket_id,
+                                                     KeyHasher hasher, std::string* err) {
+  auto fail = [err](std::string msg) {
+    if (err) *err = std::move(msg);
+    return std::unique_ptr<TimeWaitStore>();
+  };
+  const std::string flag = "--max_time_wait=" + std::to_string(capacity);
+  if (capacity < 1 || capacity > kMaxCapacity)
+    return fail(flag + ": must be between 1 and " + std::to_string(kMaxCapacity));
+  assert(hasher.fn != nullptr);
+  static_assert(sizeof(Bucket) == 64, "an index bucket is one cache line");
+
+  std::unique_ptr<TimeWaitStore> s(new TimeWaitStore());
+  s->hasher_ = hasher;
+  s->capacity_ = capacity;
+  s->buckets_ = (capacity + kFill - 1) / kFill;
+  s->entries_ = static_cast<Entry*>(rte_zmalloc_socket(
+      "time_wait_entries", sizeof(Entry) * size_t{capacity}, RTE_CACHE_LINE_SIZE, socket_id));
+  s->links_ = static_cast<Link*>(rte_zmalloc_socket(
+      "time_wait_links", sizeof(Link) * size_t{capacity}, RTE_CACHE_LINE_SIZE, socket_id));
+  s->index_ = static_cast<Bucket*>(rte_zmalloc_socket(
+      "time_wait_index", sizeof(Bucket) * size_t{s->buckets_}, RTE_CACHE_LINE_SIZE, socket_id));
+  if (s->entries_ == nullptr || s->links_ == nullptr || s->index_ == nullptr)
+    return fail(flag + ": cannot allocate the TIME-WAIT store (" +
+                std::to_string(s->memory_bytes() >> 20) + " MiB) on socket " +
+                std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_time_wait");
+  return s;
+}
+
+TimeWaitStore::~TimeWaitStore() {
+  rte_free(index_);
+  rte_free(links_);
+  rte_free(entries_);
+}
+
+size_t TimeWaitStore::memory_bytes() const {
+  return (sizeof(Entry) + sizeof(Link)) * size_t{capacity_} + sizeof(Bucket) * size_t{buckets_};
+}
+
+double TimeWaitStore::index_bytes_per_entry() const {
+  return static_cast<double>(sizeof(Bucket) * size_t{buckets_}) / capacity_;
+}
+
+uint32_t TimeWaitStore::find(const tcp::FourTuple& key, uint32_t sig) const {
+  const uint16_t tag = static_cast<uint16_t>(sig);
+  uint32_t b = home(sig);
+  for (uint32_t n = 0; n < buckets_; n++) {
+    const Bucket& bk = index_[b];
+    for (uint32_t i = 0; i < kSlots; i++) {
+      const uint32_t s1 = bk.slot1[i];
+      if (bk.tag[i] == tag && s1 != 0 && entries_[s1 - 1].key == key) return s1 - 1;
+    }
+    if (bk.spilled == 0) return kNone;
+    b = next_bucket(b);
+  }
+  return kNone;
+}
+
+void TimeWaitStore::find_bulk(const tcp::FourTuple* const* keys, const uint32_t* sigs, uint32_t n,
+                              uint32_t* handles) const {
+  assert(n <= kMaxBulk);
+  for (uint32_t k = 0; k < n; k++) rte_prefetch0(&index_[home(sigs[k])]);
+  // The home bucket's first tag match is the entry a hit almost always reads.
+  for (uint32_t k = 0; k < n; k++) {
+    const Bucket& bk = index_[home(sigs[k])];
+    const uint16_t tag = static_cast<uint16_t>(sigs[k]);
+    for (uint32_t i = 0; i < kSlots; i++) {
+      if (bk.tag[i] == tag && bk.slot1[i] != 0) {
+        rte_prefetch0(&entries_[bk.slot1[i] - 1]);
+        break;
+      }
+    }
+  }
+  for (uint32_t k = 0; k < n; k++) handles[k] = find(*keys[k], sigs[k]);
+}
+
+void TimeWaitStore::index_add(uint32_t sig, uint32_t slot) {
+  const uint16_t tag = static_cast<uint16_t>(sig);
+  uint32_t b = home(sig);
+  // Ends: the index has buckets_ * kSlots > capacity_ >= size_ slots.
+  for (;;) {
+    Bucket& bk = index_[b];
+    for (uint32_t i = 0; i < kSlots; i++) {
+      if (bk.slot1[i] == 0) {
+        bk.tag[i] = tag;
+        bk.slot1[i] = slot + 1;
+        return;
+      }
+    }
+    bk.spilled++;
+    b = next_bucket(b);
+  }
+}
+
+void TimeWaitStore::index_remove(uint32_t slot) {
+  uint32_t b = home(hasher_(entries_[slot].key));
+  for (uint32_t n = 0; n < buckets_; n++) {
+    Bucket& bk = index_[b];
+    for (uint32_t i = 0; i < kSlots; i++) {
+      if (bk.slot1[i] == slot + 1) {
+        bk.slot1[i] = 0;
+        return;
+      }
+    }
+    // Not here: it spilled past this bucket when it was added.
+    assert(bk.spilled > 0 && "hasher(key) differs from the signature given to insert()");
+    bk.spilled--;
+    b = next_bucket(b);
+  }
+  assert(false && "TIME-WAIT entry missing from the index");
+}
+
+void TimeWaitStore::link_tail(uint32_t slot) {
+  Link& l = links_[slot];
+  l.prev = tail_;
+  l.next = kNone;
+  if (tail_ != kNone)
+    links_[tail_].next = slot;
+  else
+    head_ = slot;
+  tail_ = slot;
+}
+
+void TimeWaitStore::unlink(uint32_t slot) {
+  const Link l = links_[slot];
+  assert(l.prev != kFree);
+  if (l.prev != kNone)
+    links_[l.prev].next = l.next;
+  else
+    head_ = l.next;
+  if (l.next != kNone)
+    links_[l.next].prev = l.prev;
+  else
+    tail_ = l.prev;
+}
+
+void TimeWaitStore::remove(uint32_t slot) {
+  index_remove(slot);
+  unlink(slot);
+  links_[slot].prev = kFree;
+  links_[slot].next = free_;
+  free_ = slot;
+  size_--;
+}
+
+// FIFO order: an entry never expires before the one ahead of it.
+uint64_t TimeWaitStore::fifo_deadline(uint64_t deadline_ms) const {
+  return tail_ == kNone ? deadline_ms : std::max(deadline_ms, deadline_of(entries_[tail_]));
+}
+
+void TimeWaitStore::set_deadline(Entry& e, uint64_t deadline_ms) {
+  e.word = (e.word & ((uint64_t{1} << kDeadlineShift) - 1)) |
+           ((deadline_ms & kDeadlineMask) << kDeadlineShift);
+}
+
+TimeWaitStore::Inserted TimeWaitStore::insert(const tcp::FourTuple& key, uint32_t sig,
+                                              const TimeWaitState& state, uint64_t deadline_ms) {
+  assert(state.rcv_wscale <= 14);
+  Inserted r;
+  if (size_ == capacity_) {
+    r.recycled = true;
+    r.recycled_key = entries_[head_].key;
+    r.recycled_state = unpack(entries_[head_]);
+    remove(head_);
+  }
+  deadline_ms = fifo_deadline(deadline_ms);
+  // The reference for deadline_of() must stay >= every live deadline: when the
+  // store is empty the new deadline is the only one.
+  newest_deadline_ = size_ == 0 ? deadline_ms : std::max(newest_deadline_, deadline_ms);
+
+  uint32_t slot;
+  if (free_ != kNone) {
+    slot = free_;
+    free_ = links_[slot].next;
+  } else {
+    slot = high_water_++;
+  }
+  Entry& e = entries_[slot];
+  e.key = key;
+  e.snd_nxt = state.snd_nxt.raw();
+  e.rcv_nxt = state.rcv_nxt.raw();
+  e.ts_recent = state.ts_recent;
+  e.word = (state.timestamps ? 1u : 0u) | (uint64_t{state.rcv_wscale & 0xfu} << 1);
+  set_deadline(e, deadline_ms);
+  index_add(sig, slot);
+  link_tail(slot);
+  size_++;
+  r.handle = slot;
+  return r;
+}
+
+uint32_t TimeWaitStore::restart(uint32_t handle, uint64_t new_deadline_ms) {
+  assert(handle < high_water_ && links_[handle].prev != kFree);
+  new_deadline_ms = fifo_deadline(new_deadline_ms);
+  newest_deadline_ = std::max(newest_deadline_, new_deadline_ms);
+  if (handle != tail_) {
+    unlink(handle);
+    link_tail(handle);
+  }
+  set_deadline(entries_[handle], new_deadline_ms);
+  return handle;
+}
+
+void TimeWaitStore::erase(uint32_t handle) {
+  assert(handle < high_water_ && links_[handle].prev != kFree);
+  remove(handle);
+}
+
+}  // namespace synack::flow
