@@ -19,7 +19,6 @@ DEFINE_uint32(num_mbufs, 16383, "mbufs in the packet pool");
 DEFINE_uint32(mbuf_cache, 256, "per-lcore mempool cache size");
 DEFINE_uint32(rx_desc, 1024, "RX descriptors per queue");
 DEFINE_uint32(tx_desc, 1024, "TX descriptors per queue");
-DEFINE_uint32(drain_us, 100, "longest time a reply waits in the TX buffer, microseconds");
 DEFINE_uint32(max_flows, 65536, "connection records per worker lcore");
 DEFINE_uint32(backlog, 1024, "SYN-RECEIVED records per worker lcore");
 DEFINE_uint32(max_time_wait, 262144,
@@ -195,8 +194,6 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
   if (!range("tx_desc", FLAGS_tx_desc, 64, 16384, err)) return false;
   cfg->rx_desc = static_cast<uint16_t>(FLAGS_rx_desc);
   cfg->tx_desc = static_cast<uint16_t>(FLAGS_tx_desc);
-  if (!range("drain_us", FLAGS_drain_us, 1, 100000, err)) return false;
-  cfg->drain_us = FLAGS_drain_us;
   if (!range("max_flows", FLAGS_max_flows, 16, 1u << 26, err)) return false;
   cfg->max_flows = FLAGS_max_flows;
   if (!range("backlog", FLAGS_backlog, 1, cfg->max_flows, err)) return false;

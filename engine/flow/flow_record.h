@@ -1,6 +1,6 @@
 // One IPv4 connection: TCB and the peer's MAC (for replies sent from a timer,
 // when there is no received frame to answer in place). One cache line; the
-// 4-tuple is the flow table's key (FlowTable::key()).
+// 4-tuple is the flow table's key, kept beside the records (FlowTable::key()).
 #pragma once
 
 #include <cstdint>

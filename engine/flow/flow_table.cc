@@ -12,6 +12,9 @@
 // Signatures come from the caller (FlowHash, keyed); rte_hash's own hash
 // function is never called (every call here is a *_with_hash one), so it is
 // set to one that would make any such call obvious in a profile and a test.
+// That rules out rte_hash_get_key_with_position() (it rehashes the key to
+// check it), so the keys are kept beside the records, read only off the
+// per-packet path (timers, erase).
 #include "flow/flow_table.h"
 
 #include <rte_common.h>
@@ -98,17 +101,20 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
       "flow_records", sizeof(FlowRecord) * size_t{t->slots_}, RTE_CACHE_LINE_SIZE, socket_id));
   t->used_ = static_cast<uint8_t*>(
       rte_zmalloc_socket("flow_used", t->slots_, RTE_CACHE_LINE_SIZE, socket_id));
-  if (t->records_ == nullptr || t->used_ == nullptr)
+  t->keys_ = static_cast<tcp::FourTuple*>(rte_zmalloc_socket(
+      "flow_keys", sizeof(tcp::FourTuple) * size_t{t->slots_}, RTE_CACHE_LINE_SIZE, socket_id));
+  if (t->records_ == nullptr || t->used_ == nullptr || t->keys_ == nullptr)
     return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate " +
                 std::to_string(t->slots_) + " flow records on socket " +
                 std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
   const uint64_t buckets = rte_align32pow2(entries) / 8;
-  t->memory_bytes_ = uint64_t{t->slots_} * (sizeof(FlowRecord) + 1) +
+  t->memory_bytes_ = uint64_t{t->slots_} * (sizeof(FlowRecord) + sizeof(tcp::FourTuple) + 1) +
                      (uint64_t{entries} + 1) * kKeySlotBytes + 2 * buckets * kBucketBytes;
   return t;
 }
 
 FlowTable::~FlowTable() {
+  rte_free(keys_);
   rte_free(used_);
   rte_free(records_);
   rte_hash_free(hash_table_);
@@ -139,20 +145,14 @@ int32_t FlowTable::insert(const tcp::FourTuple& key, uint32_t sig) {
   FlowRecord& r = records_[pos];
   std::memset(static_cast<void*>(&r), 0, sizeof(r));
   used_[pos] = 1;
+  keys_[pos] = key;
   size_++;
   return pos;
 }
 
-const tcp::FourTuple& FlowTable::key(uint32_t idx) const {
-  void* k = nullptr;
-  [[maybe_unused]] int rc = rte_hash_get_key_with_position(hash_table_, static_cast<int32_t>(idx), &k);
-  assert(rc == 0 && k != nullptr);
-  return *static_cast<const tcp::FourTuple*>(k);
-}
-
 void FlowTable::erase(uint32_t idx) {
   assert(idx < slots_ && used_[idx]);
-  const tcp::FourTuple k = key(idx);
+  const tcp::FourTuple& k = keys_[idx];
   [[maybe_unused]] int32_t pos = rte_hash_del_key_with_hash(hash_table_, &k, hash_(k));
   assert(pos == static_cast<int32_t>(idx));
   used_[idx] = 0;

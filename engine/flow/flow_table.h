@@ -43,8 +43,8 @@ class FlowTable {
 
   FlowRecord& at(uint32_t idx) { return records_[idx]; }
   const FlowRecord& at(uint32_t idx) const { return records_[idx]; }
-  // The 4-tuple of a live record (from rte_hash's key store).
-  const tcp::FourTuple& key(uint32_t idx) const;
+  // The 4-tuple of a live record.
+  const tcp::FourTuple& key(uint32_t idx) const { return keys_[idx]; }
   bool occupied(uint32_t idx) const;
 
   uint32_t size() const { return size_; }
@@ -68,6 +68,7 @@ class FlowTable {
   rte_hash* hash_table_ = nullptr;
   FlowRecord* records_ = nullptr;
   uint8_t* used_ = nullptr;
+  tcp::FourTuple* keys_ = nullptr;
   uint32_t capacity_ = 0;
   uint32_t slots_ = 0;
   uint32_t size_ = 0;

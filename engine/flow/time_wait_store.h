@@ -21,22 +21,17 @@
 #include <memory>
 #include <string>
 
+#include "tcp/endpoint.h"
 #include "tcp/segment.h"
 #include "tcp/seq.h"
 
 namespace synack::flow {
 
-// The connection state TIME-WAIT still needs: the sequence numbers to ACK a
-// retransmitted FIN and to judge a reopening SYN (RFC 6191), TS.Recent for PAWS
-// and the TSecr of our ACKs (RFC 7323), and our window shift for their window.
-struct TimeWaitState {
-  tcp::Seq snd_nxt;
-  tcp::Seq rcv_nxt;
-  uint32_t ts_recent = 0;
-  bool timestamps = false;  // RFC 7323 TSopt in use on the connection
-  uint8_t rcv_wscale = 0;   // 0..14 (RFC 7323 2.3)
-  friend bool operator==(const TimeWaitState&, const TimeWaitState&) = default;
-};
+// The connection state TIME-WAIT still needs (tcp::Endpoint works on it): the
+// sequence numbers to ACK a retransmitted FIN and to judge a reopening SYN
+// (RFC 6191), TS.Recent for PAWS and the TSecr of our ACKs (RFC 7323), and our
+// window shift for their window.
+using TimeWaitState = tcp::TimeWaitState;
 
 // The caller's 32-bit hash of a 4-tuple. The store calls it only when it
 // removes an entry (expiry, recycling, erase) to find the entry's index slot;
@@ -90,6 +85,9 @@ class TimeWaitStore {
 
   // Removes `handle` (a SYN reopened the connection, RFC 6191, or a valid RST).
   void erase(uint32_t handle);
+
+  // TS.Recent moved (RFC 7323 4.3: a segment in TIME-WAIT carried a newer TSval).
+  void set_ts_recent(uint32_t handle, uint32_t ts_recent) { entries_[handle].ts_recent = ts_recent; }
 
   // Removes the entries whose deadline is <= now_ms, oldest first, at most
   // `max` of them, calling f(key, state) for each after it is gone (f may use

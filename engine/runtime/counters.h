@@ -20,7 +20,7 @@
 
 #include "tcp/tcb.h"
 #include "tcp/tcp_drops.h"
-#include "wire/wire_drops.h"
+#include "wire/frame.h"
 
 namespace synack::runtime {
 

@@ -118,7 +118,8 @@ bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Rout
                            const tcp::Tcb* tcb) {
   rte_pktmbuf_reset_headroom(b);
   const uint16_t hdr = tcp::segment_header_len(s);
-  if (uint32_t{hdr} + s.data_len > rte_pktmbuf_data_room_size(b->pool) - b->data_off) return false;
+  if (uint32_t{hdr} + s.data_len > uint32_t{rte_pktmbuf_data_room_size(b->pool)} - b->data_off)
+    return false;
   uint8_t* frame = rte_pktmbuf_mtod(b, uint8_t*);
   if (s.data_len != 0 && tcb != nullptr)
     app_.copy_out(*tcb, nullptr, s.data_off, frame + hdr, s.data_len);

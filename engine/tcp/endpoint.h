@@ -35,6 +35,7 @@ struct TimeWaitState {
   uint32_t ts_recent = 0;
   bool timestamps = false;
   uint8_t rcv_wscale = 0;
+  friend bool operator==(const TimeWaitState&, const TimeWaitState&) = default;
 };
 
 class Endpoint {

@@ -93,10 +93,11 @@ struct SipState {
 [[gnu::always_inline]] constexpr uint64_t siphash13_2w_inline(const SipKey& key, uint64_t w0,
                                                               uint64_t w1) {
   detail::SipState s(key);
-  for (uint64_t m : {w0, w1, uint64_t{16} << 56}) {
-    s.v3 ^= m;
+  const uint64_t m[3] = {w0, w1, uint64_t{16} << 56};
+  for (uint64_t w : m) {
+    s.v3 ^= w;
     s.round();
-    s.v0 ^= m;
+    s.v0 ^= w;
   }
   s.v2 ^= 0xff;
   s.round();

@@ -45,8 +45,8 @@ struct Tcb {
   Seq iss;      // our initial sequence number
   Seq snd_una;  // oldest unacknowledged
   Seq snd_nxt;  // next to send
-  // SEG.SEQ of the last window update. RFC 9293 also keeps SND.WL2; as Linux
-  // (tcp_may_update_window) SND.UNA stands in for it, which saves 4 bytes.
+  // SEG.SEQ of the last window update. RFC 9293 also keeps SND.WL2 (the ACK
+  // of that update); SND.UNA stands in for it, which saves 4 bytes.
   Seq snd_wl1;
   Seq rcv_nxt;              // next expected from the peer
   uint32_t snd_wnd = 0;     // peer's window in bytes, already scaled

@@ -237,23 +237,24 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
   const Seq una_before = t.snd_una;
   if (t.snd_una < seg.ack) {
     measure_rtt(c, seg);
-    const uint32_t acked = static_cast<uint32_t>(seg.ack - t.snd_una);
+    // Our SYN takes a sequence number but is not data: its ACK does not
+    // grow the congestion window (RFC 5681 3.1 counts acknowledged data).
+    const uint32_t acked = static_cast<uint32_t>(seg.ack - t.snd_una) - (t.snd_una == t.iss ? 1 : 0);
     t.snd_una = seg.ack;
     t.set_retries(0);
     t.set_backoff(0);
-    cc_on_ack(t, acked);
+    if (acked > 0) cc_on_ack(t, acked);
     acked_new = true;
   }
-  // The send window is updated when the ACK is new, or the segment newer than
-  // the last update, or the same with a wider (or now zero) window: RFC 9293's
-  // WL1/WL2 rule with SND.UNA for WL2, as Linux tcp_may_update_window.
-  const uint32_t wnd = uint32_t{seg.wnd} << t.snd_wscale();
-  if (una_before < seg.ack || t.snd_wl1 < seg.seq ||
-      (t.snd_wl1 == seg.seq && (wnd > t.snd_wnd || wnd == 0))) {
-    t.snd_wnd = wnd;
+  // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
+  // (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK))": with
+  // SND.UNA before this ACK standing in for SND.WL2 (every acceptable ACK
+  // moved it there), which keeps a reordered older ACK from moving the window.
+  if (una_before <= seg.ack && t.snd_wl1 <= seg.seq) {
+    t.snd_wnd = uint32_t{seg.wnd} << t.snd_wscale();
     t.snd_wl1 = seg.seq;
   }
-  // RFC 9293 3.8.6.1 (MUST-67): a peer that keeps acknowledging while its
+  // RFC 9293 3.8.6.1: a peer that keeps acknowledging while its
   // window is zero is alive, so unanswered probes are counted from zero again.
   if (t.snd_wnd == 0 && has_unsent(t)) t.set_retries(0);
   const bool our_fin_acked = fin_acked(t);

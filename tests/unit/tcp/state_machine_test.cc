@@ -16,12 +16,6 @@ using tcpflag::kPsh;
 using tcpflag::kRst;
 using tcpflag::kSyn;
 
-EndpointConfig server(uint32_t response_len, bool active_close) {
-  EndpointConfig c;
-  c.response_len = response_len;
-  c.active_close = active_close;
-  return c;
-}
 
 // ---- names -------------------------------------------------------------------
 
@@ -66,8 +60,8 @@ TEST(Negotiation, FullOptionsSynGetsFullSynAck) {
   EXPECT_EQ(h.out.timer, TimerOp::kArm);
   EXPECT_EQ(h.out.timer_ms, 1000u);
   EXPECT_EQ(h.tcb.snd_mss, 1400);
-  EXPECT_EQ(h.tcb.snd_wscale, 8);
-  EXPECT_EQ(h.tcb.rcv_wscale, 7);
+  EXPECT_EQ(h.tcb.snd_wscale(), 8);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 7);
   EXPECT_EQ(h.tcb.snd_wnd, 29200u);
   EXPECT_TRUE(h.tcb.has(tcbflag::kWscale));
   EXPECT_TRUE(h.tcb.has(tcbflag::kTimestamps));
@@ -91,7 +85,7 @@ TEST(Negotiation, FullOptionsSynGetsFullSynAck) {
 }
 
 TEST(Negotiation, BareSynGetsOnlyMss) {
-  EndpointConfig c = server(0, true);
+  ServerSetup c = server(0, true);
   c.rcv_wnd = 1 << 20;
   Harness h(c);
   h.listen(Seg().syn().seq(kCliIsn).wnd(1000));
@@ -101,8 +95,8 @@ TEST(Negotiation, BareSynGetsOnlyMss) {
   EXPECT_FALSE(sa.opts.sack_permitted);
   EXPECT_FALSE(sa.opts.has_timestamps);
   EXPECT_EQ(h.tcb.snd_mss, 536) << "RFC 9293 3.7.1 default";
-  EXPECT_EQ(h.tcb.snd_wscale, 0);
-  EXPECT_EQ(h.tcb.rcv_wscale, 0);
+  EXPECT_EQ(h.tcb.snd_wscale(), 0);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 0);
   EXPECT_EQ(h.tcb.flags & (tcbflag::kWscale | tcbflag::kTimestamps | tcbflag::kSackOk), 0);
   h.in(Seg().seq(kCliIsn + 1).ack(kSrvIss + 1).wnd(1000).ts(5, 5));
   EXPECT_EQ(h.tcb.snd_wnd, 1000u) << "no scaling without WS in the SYN";
@@ -115,17 +109,20 @@ TEST(Negotiation, BareSynGetsOnlyMss) {
 TEST(Negotiation, WscaleClampedAndMssBounded) {
   Harness h(server(0, true));
   h.listen(Seg().syn().seq(kCliIsn).ws(15).mss(9000));
-  EXPECT_EQ(h.tcb.snd_wscale, kMaxWscale);
+  EXPECT_EQ(h.tcb.snd_wscale(), kMaxWscale);
   EXPECT_EQ(h.tcb.snd_mss, 1460) << "never above our MSS";
   Harness tiny(server(0, true));
   tiny.listen(Seg().syn().seq(kCliIsn).mss(1));
   EXPECT_GE(tiny.tcb.snd_mss, 64) << "a silly MSS is raised";
 }
 
-TEST(Negotiation, EcnSetupSynRemembered) {
+TEST(Negotiation, EcnNeverOffered) {
+  // RFC 3168 6.1.1: an ECN-setup SYN may be answered by a plain SYN-ACK; we set
+  // no ECT and could not echo CE, so we never offer ECN.
   Harness h(server(0, true));
   h.listen(Seg().syn().seq(kCliIsn).flags(kSyn | tcpflag::kEce | tcpflag::kCwr));
-  EXPECT_TRUE(h.tcb.has(tcbflag::kEcn));
+  ASSERT_EQ(h.out.n_tx, 1);
+  EXPECT_EQ(h.out.tx[0].flags, kSyn | kAck);
 }
 
 // ---- PAWS (RFC 7323 5.3) -----------------------------------------------------------
@@ -181,7 +178,9 @@ TEST(Response, SegmentedByMssWithFinOnLast) {
   EXPECT_EQ(h.tcb.state, State::kFinWait1);
   EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1 + 3000 + 1));
   EXPECT_EQ(h.out.timer, TimerOp::kArm);
-  EXPECT_EQ(h.out.timer_ms, 1000u);
+  // The handshake measured the RTT (under a millisecond here): RFC 6298's RTO
+  // from it, floored at rto_min_ms.
+  EXPECT_EQ(h.out.timer_ms, h.cfg().rto_min_ms);
 }
 
 TEST(Response, TimestampOptionComesOutOfTheMss) {
@@ -229,15 +228,20 @@ TEST(Response, ScaledPeerWindow) {
   EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1 + 2000));
 }
 
-TEST(Response, AtMostMaxTxPerEvent) {
+TEST(Response, InitialWindowThenSlowStart) {
+  // RFC 6928: ten segments go out at once; RFC 5681 slow start releases the
+  // rest as ACKs arrive, one more segment for each one acknowledged.
   Harness h(server(20000, true));
   h.syn_received(Seg().syn().seq(kCliIsn).mss(1000).ws(7));
   h.in(Seg().seq(kCliIsn + 1).ack(kSrvIss + 1).wnd(65535));
   h.in(h.next().data(10));
-  ASSERT_EQ(h.out.n_tx, Output::kMaxTx);
-  EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1 + 8000));
+  ASSERT_EQ(h.out.n_tx, 10);
+  EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1 + 10000));
   EXPECT_EQ(h.tcb.state, State::kFinWait1) << "CLOSE queued the FIN already";
-  int segments = 8;
+  // An ACK of two segments: cwnd 10 -> 12 with 8 still in flight: 4 new ones.
+  h.in(Seg().seq(h.tcb.rcv_nxt).ack(kSrvIss + 1 + 2000).wnd(65535));
+  EXPECT_EQ(h.out.n_tx, 4);
+  int segments = 14;
   bool fin = false;
   for (int round = 0; round < 10 && !fin; ++round) {
     h.in(h.next());
@@ -292,12 +296,26 @@ TEST(Response, RetransmittedRequestIsNotAnsweredTwice) {
   EXPECT_EQ(h.out.tx[0].flags, kAck);
   EXPECT_EQ(h.out.tx[0].data_len, 0);
   EXPECT_FALSE(h.out.has(event::kRequest));
-  // A second request (pipelined) is ACKed, not answered.
+  // With a passive close the connection is persistent: a second request is
+  // answered with the response again (stream bytes 100..199).
   h.in(h.next().data(7));
+  EXPECT_TRUE(h.out.has(event::kRequest));
+  ASSERT_EQ(h.out.n_tx, 1);
+  EXPECT_EQ(h.out.tx[0].data_off, 100u);
+  EXPECT_EQ(h.out.tx[0].data_len, 100);
+  EXPECT_EQ(h.out.tx[0].ack, Seq(kCliIsn + 18));
+}
+
+TEST(Response, ActiveCloseAnswersOnlyTheFirstRequest) {
+  Harness h(server(100, true));
+  h.established();
+  h.request(10);
+  ASSERT_EQ(h.out.n_tx, 1);
+  EXPECT_TRUE(h.out.has(event::kRequest));
+  h.in(Seg().seq(h.tcb.rcv_nxt).ack(h.tcb.snd_una).data(7));
   EXPECT_FALSE(h.out.has(event::kRequest));
   ASSERT_EQ(h.out.n_tx, 1);
   EXPECT_EQ(h.out.tx[0].data_len, 0);
-  EXPECT_EQ(h.out.tx[0].ack, Seq(kCliIsn + 18));
 }
 
 TEST(Response, OverlappingRetransmissionTakesOnlyNewBytes) {
@@ -311,7 +329,7 @@ TEST(Response, OverlappingRetransmissionTakesOnlyNewBytes) {
 
 TEST(Window, ZeroReceiveWindowTakesOnlyExactEmptySegments) {
   // RFC 9293 step 1, RCV.WND = 0: LEN=0 needs SEG.SEQ = RCV.NXT, LEN>0 never fits.
-  EndpointConfig c = server(100, true);
+  ServerSetup c = server(100, true);
   c.rcv_wnd = 0;
   Harness h(c);
   h.established();
@@ -326,7 +344,7 @@ TEST(Window, ZeroReceiveWindowTakesOnlyExactEmptySegments) {
 }
 
 TEST(Window, DataBeyondReceiveWindowIsTrimmed) {
-  EndpointConfig c = server(0, false);
+  ServerSetup c = server(0, false);
   c.rcv_wnd = 100;
   Harness h(c);
   h.syn_received(Seg().syn().seq(kCliIsn));
@@ -429,21 +447,24 @@ TEST(TimeWait, NewerSynMayReopen) {
   Harness h(server(0, true));
   h.time_wait();
   const Seq nxt = h.tcb.rcv_nxt;
-  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt + 100)));
-  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt - 100)));
-  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().syn().seq(nxt + 100).ack(1)));
-  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(h.tcb, Seg().rst().seq(nxt + 100)));
+  const TimeWaitState tw = Endpoint::time_wait_state(h.tcb);
+  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(tw, Seg().syn().seq(nxt + 100)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tw, Seg().syn().seq(nxt - 100)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tw, Seg().syn().seq(nxt + 100).ack(1)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tw, Seg().rst().seq(nxt + 100)));
   Harness ts(server(0, true));
   ts.syn_received(Seg().syn().seq(kCliIsn).mss(1460).ts(500));
-  ts.tcb.state = State::kTimeWait;  // only the timestamp rule matters here
-  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn - 5).ts(501)));
-  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn + 9999).ts(499)));
-  ts.tcb.state = State::kEstablished;
-  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(ts.tcb, Seg().syn().seq(kCliIsn + 9999).ts(501)));
+  const TimeWaitState tws = Endpoint::time_wait_state(ts.tcb);
+  const Seq rnxt = ts.tcb.rcv_nxt;
+  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(tws, Seg().syn().seq(kCliIsn - 5).ts(501)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tws, Seg().syn().seq(kCliIsn + 9999).ts(499)));
+  // RFC 6191: an equal timestamp with a newer sequence number also reopens.
+  EXPECT_TRUE(Endpoint::syn_reopens_time_wait(tws, Seg().syn().seq(rnxt + 1).ts(500)));
+  EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tws, Seg().syn().seq(rnxt - 1).ts(500)));
 }
 
 TEST(Timer, SynAckRetransmitBackoffAndGiveUp) {
-  EndpointConfig c = server(0, true);
+  ServerSetup c = server(0, true);
   c.synack_retries = 3;
   c.rto_max_ms = 3000;
   Harness h(c);
@@ -471,7 +492,7 @@ TEST(Timer, SynAckRetransmitBackoffAndGiveUp) {
 }
 
 TEST(Timer, SynRetransmitAndGiveUp) {
-  EndpointConfig c = server(0, true);
+  ServerSetup c = server(0, true);
   c.synack_retries = 2;
   Harness h(c);
   h.syn_sent();
@@ -489,7 +510,7 @@ TEST(Timer, SynRetransmitAndGiveUp) {
 }
 
 TEST(Timer, DataAndFinRetransmitGoBackNThenReset) {
-  EndpointConfig c = server(1500, true);
+  ServerSetup c = server(1500, true);
   c.data_retries = 2;
   Harness h(c);
   h.syn_received(Seg().syn().seq(kCliIsn).mss(1000));
@@ -505,10 +526,11 @@ TEST(Timer, DataAndFinRetransmitGoBackNThenReset) {
   EXPECT_EQ(h.out.tx[0].data_len, 500);
   EXPECT_EQ(h.out.tx[0].flags, kAck | kPsh | kFin);
   EXPECT_TRUE(h.out.has(event::kRetransmit));
-  EXPECT_EQ(h.out.timer_ms, 2000u);
+  // RFC 6298 5.5: the measured RTO (rto_min_ms here), doubled per timeout.
+  EXPECT_EQ(h.out.timer_ms, 2 * h.cfg().rto_min_ms);
   EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1502)) << "SND.NXT unchanged";
   h.timer();
-  EXPECT_EQ(h.out.timer_ms, 4000u);
+  EXPECT_EQ(h.out.timer_ms, 4 * h.cfg().rto_min_ms);
   h.timer();
   ASSERT_EQ(h.out.n_tx, 1);
   EXPECT_EQ(h.out.tx[0].flags, kRst | kAck);
@@ -543,7 +565,7 @@ TEST(Timer, IdleTimeoutResets) {
 }
 
 TEST(Timer, IdleTimeoutZeroCancels) {
-  EndpointConfig c = server(0, false);
+  ServerSetup c = server(0, false);
   c.idle_timeout_ms = 0;
   Harness h(c);
   h.established();
@@ -575,12 +597,12 @@ TEST(ActiveOpen, SynCarriesAllOptionsAndSynAckNegotiates) {
   // SYN-ACK without WS/TS: neither is used.
   h.in(Seg().syn().ack(kSrvIss + 1).seq(kCliIsn).mss(1200).wnd(4000));
   EXPECT_TRUE(h.out.has(event::kEstablished));
-  EXPECT_EQ(h.tcb.snd_wscale, 0);
-  EXPECT_EQ(h.tcb.rcv_wscale, 0);
+  EXPECT_EQ(h.tcb.snd_wscale(), 0);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 0);
   EXPECT_FALSE(h.tcb.has(tcbflag::kTimestamps));
   EXPECT_EQ(h.tcb.snd_mss, 1200);
   EXPECT_EQ(h.tcb.snd_wnd, 4000u);
-  EXPECT_EQ(h.tcb.irs, Seq(kCliIsn));
+  EXPECT_EQ(h.tcb.rcv_nxt, Seq(kCliIsn + 1));
   ASSERT_EQ(h.out.n_tx, 1);
   EXPECT_EQ(h.out.tx[0].wnd, 65535);
   // The client app does not answer data.
@@ -593,8 +615,8 @@ TEST(ActiveOpen, SynAckWithWsAndTs) {
   Harness h(server(0, true));
   h.syn_sent();
   h.in(Seg().syn().ack(kSrvIss + 1).seq(kCliIsn).ws(3).ts(77, 100).wnd(1000));
-  EXPECT_EQ(h.tcb.snd_wscale, 3);
-  EXPECT_EQ(h.tcb.rcv_wscale, 7);
+  EXPECT_EQ(h.tcb.snd_wscale(), 3);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 7);
   EXPECT_EQ(h.tcb.snd_wnd, 1000u) << "SYN-ACK window unscaled";
   EXPECT_TRUE(h.tcb.has(tcbflag::kTimestamps));
   EXPECT_EQ(h.out.tx[0].opts.ts_ecr, 77u);
@@ -634,12 +656,10 @@ TEST(ActiveOpen, SimultaneousOpenWithPlainAck) {
 // ---- SYN cookies ---------------------------------------------------------------------
 
 TEST(Cookie, SynAckEchoesOnlyOfferedOptions) {
-  Endpoint ep(server(0, true));
-  Output out;
-  ep.cookie_synack(Seg().syn().seq(kCliIsn).mss(1400).ws(9).sack().ts(31337), Seq(0xABCDEF01u),
-                   0x1234, out);
-  ASSERT_EQ(out.n_tx, 1);
-  const TxSegment& t = out.tx[0];
+  Harness h(server(0, true));
+  const Endpoint& ep = h.ep;
+  const TxSegment t = ep.cookie_synack(Seg().syn().seq(kCliIsn).mss(1400).ws(9).sack().ts(31337),
+                                       Seq(0xABCDEF01u), 0x1234);
   EXPECT_EQ(t.flags, kSyn | kAck);
   EXPECT_EQ(t.seq, Seq(0xABCDEF01u));
   EXPECT_EQ(t.ack, Seq(kCliIsn + 1));
@@ -651,15 +671,20 @@ TEST(Cookie, SynAckEchoesOnlyOfferedOptions) {
   EXPECT_TRUE(t.opts.has_timestamps);
   EXPECT_EQ(t.opts.ts_val, 0x1234u);
   EXPECT_EQ(t.opts.ts_ecr, 31337u);
-  EXPECT_EQ(out.timer, TimerOp::kKeep);
-  EXPECT_EQ(out.events, 0);
 
-  ep.cookie_synack(Seg().syn().seq(kCliIsn), Seq(7), 0x1234, out);
-  ASSERT_EQ(out.n_tx, 1);
-  EXPECT_TRUE(out.tx[0].opts.has_mss);
-  EXPECT_FALSE(out.tx[0].opts.has_wscale);
-  EXPECT_FALSE(out.tx[0].opts.sack_permitted);
-  EXPECT_FALSE(out.tx[0].opts.has_timestamps);
+  const TxSegment plain = ep.cookie_synack(Seg().syn().seq(kCliIsn), Seq(7), 0x1234);
+  EXPECT_TRUE(plain.opts.has_mss);
+  EXPECT_FALSE(plain.opts.has_wscale);
+  EXPECT_FALSE(plain.opts.sack_permitted);
+  EXPECT_FALSE(plain.opts.has_timestamps);
+  // Without timestamps a cookie cannot carry window scale or SACK-permitted,
+  // so its SYN-ACK does not offer them (as Linux); the stateful path does.
+  const TxSegment no_ts = ep.cookie_synack(Seg().syn().seq(kCliIsn).ws(7).sack(), Seq(7), 0);
+  EXPECT_FALSE(no_ts.opts.has_wscale);
+  EXPECT_FALSE(no_ts.opts.sack_permitted);
+  h.listen(Seg().syn().seq(kCliIsn).ws(7).sack());
+  EXPECT_TRUE(h.out.tx[0].opts.has_wscale);
+  EXPECT_TRUE(h.out.tx[0].opts.sack_permitted);
 }
 
 TEST(Cookie, AckBuildsEstablishedTcb) {
@@ -675,13 +700,12 @@ TEST(Cookie, AckBuildsEstablishedTcb) {
   EXPECT_EQ(h.out.n_tx, 0);
   EXPECT_EQ(h.tcb.state, State::kEstablished);
   EXPECT_EQ(h.tcb.iss, Seq(kSrvIss));
-  EXPECT_EQ(h.tcb.irs, Seq(kCliIsn));
   EXPECT_EQ(h.tcb.snd_una, Seq(kSrvIss + 1));
   EXPECT_EQ(h.tcb.snd_nxt, Seq(kSrvIss + 1));
   EXPECT_EQ(h.tcb.rcv_nxt, Seq(kCliIsn + 1));
   EXPECT_EQ(h.tcb.snd_mss, 1200);
-  EXPECT_EQ(h.tcb.snd_wscale, 6);
-  EXPECT_EQ(h.tcb.rcv_wscale, 7);
+  EXPECT_EQ(h.tcb.snd_wscale(), 6);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 7);
   EXPECT_EQ(h.tcb.snd_wnd, 100u << 6);
   EXPECT_EQ(h.tcb.ts_recent, 500u);
   EXPECT_TRUE(h.tcb.has(tcbflag::kSackOk));
@@ -695,8 +719,8 @@ TEST(Cookie, AckWithRequestIsAnswered) {
   h.ep.on_cookie_ack(Seg().seq(kCliIsn + 1).ack(kSrvIss + 1).wnd(8000).data(20).psh(), co, h.now,
                      h.tcb, h.out);
   EXPECT_TRUE(h.out.has(event::kCreated | event::kEstablished | event::kRequest));
-  EXPECT_EQ(h.tcb.snd_wscale, 0);
-  EXPECT_EQ(h.tcb.rcv_wscale, 0);
+  EXPECT_EQ(h.tcb.snd_wscale(), 0);
+  EXPECT_EQ(h.tcb.rcv_wscale(), 0);
   ASSERT_EQ(h.out.n_tx, 1);
   EXPECT_EQ(h.out.tx[0].flags, kAck | kPsh | kFin);
   EXPECT_EQ(h.out.tx[0].ack, Seq(kCliIsn + 21));

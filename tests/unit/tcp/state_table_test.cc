@@ -57,11 +57,8 @@ struct Row {
 
 // The table uses one server configuration: a 100-byte response and an active
 // close, so a request in ESTABLISHED is answered by <ACK,PSH,FIN> with 100 bytes.
-EndpointConfig table_config() {
-  EndpointConfig c;
-  c.response_len = 100;
-  c.active_close = true;
-  return c;
+ServerSetup table_config() {
+  return server(100, true);
 }
 
 constexpr int32_t kFar = 9'000'000;  // beyond RCV.WND = 65535 << 7
@@ -82,7 +79,7 @@ const Row kRows[] = {
   {"listen_syn_rst_ignored", St::kListen, {S | R}, kNothing, St::kListen, Drop::kListenRst},
   {"listen_ack_gets_rst", St::kListen, {A, 0, 9}, {R, 9}, St::kListen, Drop::kListenAck},
   {"listen_synack_gets_rst", St::kListen, {S | A, 0, 9}, {R, 9}, St::kListen, Drop::kListenAck},
-  {"listen_syn_fin_dropped", St::kListen, {S | F}, kNothing, St::kListen, Drop::kListenNoSyn},
+  {"listen_syn_fin_dropped", St::kListen, {S | F}, kNothing, St::kListen, Drop::kListenSynFin},
   {"listen_fin_dropped", St::kListen, {F}, kNothing, St::kListen, Drop::kListenNoSyn},
   {"listen_no_flags_dropped", St::kListen, {0, 0, 0, 5}, kNothing, St::kListen, Drop::kListenNoSyn},
 

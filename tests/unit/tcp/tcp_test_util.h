@@ -6,8 +6,12 @@
 
 #include <cstdint>
 
+#include <vector>
+
+#include "tcp/application.h"
+#include "tcp/endpoint.h"
+#include "tcp/responder.h"
 #include "tcp/segment.h"
-#include "tcp/state_machine.h"
 #include "tcp/tcb.h"
 
 namespace synack::tcp::testing {
@@ -92,26 +96,59 @@ class Seg {
   Segment s_;
 };
 
-// Drives an Endpoint as the server (or client) through real segments.
-struct Harness {
-  explicit Harness(const EndpointConfig& c) : ep(c) {}
+// An Endpoint configuration plus the server application's: the response is
+// `response_len` bytes, sent with an active or a passive close.
+struct ServerSetup : EndpointConfig {
+  uint32_t response_len = 0;
+  bool active_close = true;
+};
 
+inline ServerSetup server(uint32_t response_len, bool active_close) {
+  ServerSetup c;
+  c.response_len = response_len;
+  c.active_close = active_close;
+  return c;
+}
+
+// The client role of these tests: an application that sends nothing and
+// never closes (CLOSE-WAIT persists after the peer's FIN).
+class SilentApp final : public Application {
+ public:
+  void on_data(AppContext&, const uint8_t*, uint32_t) const override {}
+  void on_peer_fin(AppContext&) const override {}
+  void copy_out(const Tcb&, const void*, uint32_t, uint8_t*, uint32_t) const override {}
+};
+
+// Drives an Endpoint as the server (or, after syn_sent(), the client) through
+// real segments.
+struct Harness {
+  explicit Harness(const ServerSetup& c = ServerSetup())
+      : setup(c),
+        responder(std::vector<uint8_t>(c.response_len, 'r'), c.active_close),
+        ep(c, responder),
+        client_ep(c, silent) {}
+
+  ServerSetup setup;
+  Responder responder;
+  SilentApp silent;
   Endpoint ep;
+  Endpoint client_ep;
   Tcb tcb;
   Output out;
-  uint32_t now = 100;
+  uint64_t now = 100;
 
   const EndpointConfig& cfg() const { return ep.config(); }
+  const Endpoint& role() const { return tcb.has(tcbflag::kActiveOpen) ? client_ep : ep; }
   const Output& listen(const Segment& s) {
     ep.on_listen(s, Seq(kSrvIss), now, tcb, out);
     return out;
   }
   const Output& in(const Segment& s) {
-    ep.on_segment(tcb, s, now, out);
+    role().on_segment(tcb, s, now, out);
     return out;
   }
   const Output& timer() {
-    ep.on_timer(tcb, now, out);
+    role().on_timer(tcb, now, out);
     return out;
   }
   // Peer's next in-sequence segment acking everything we sent.
@@ -156,7 +193,7 @@ struct Harness {
     ASSERT_EQ(tcb.state, State::kLastAck);
   }
   void syn_sent() {
-    ep.open(tcb, Seq(kSrvIss), now, out);
+    client_ep.open(tcb, Seq(kSrvIss), now, out);
     ASSERT_EQ(tcb.state, State::kSynSent);
   }
   void client_established() {
