@@ -18,8 +18,9 @@ struct SipKey {
 
 namespace detail {
 
-constexpr uint64_t rotl(uint64_t x, int b) {
-  return (x << b) | (x >> (64 - b));
+template <int B>
+constexpr uint64_t rotl(uint64_t x) {
+  return (x << B) | (x >> (64 - B));
 }
 
 // Little-endian whatever the host order: the paper defines the message as LE words.
@@ -31,53 +32,54 @@ constexpr uint64_t load_le64(const uint8_t* p) {
 
 // The state and SipRound of the paper (section 2), C rounds per message word and D
 // finalisation rounds. Round counts are template arguments so that the rounds unroll
-// into straight-line code; the batch variants in siphash_batch_*.cc follow the same
-// sequence on vectors of states.
-template <int C, int D>
+// into straight-line code. T is one 64-bit lane (uint64_t) or a vector of lanes, one
+// message per lane (siphash_batch_*.cc): a type with + and ^ and a rotl<B>(T) found by
+// argument-dependent lookup, so every variant runs this one definition of the rounds.
+template <int C, int D, class T = uint64_t>
 struct SipState {
   static_assert(C >= 1 && D >= 1);
 
-  uint64_t v0, v1, v2, v3;
+  T v0, v1, v2, v3;
 
-  constexpr explicit SipState(const SipKey& k)
-      : v0(k.k0 ^ 0x736f6d6570736575ull),
-        v1(k.k1 ^ 0x646f72616e646f6dull),
-        v2(k.k0 ^ 0x6c7967656e657261ull),
-        v3(k.k1 ^ 0x7465646279746573ull) {}
+  [[gnu::always_inline]] constexpr explicit SipState(const SipKey& k)
+      : v0(T(k.k0 ^ 0x736f6d6570736575ull)),
+        v1(T(k.k1 ^ 0x646f72616e646f6dull)),
+        v2(T(k.k0 ^ 0x6c7967656e657261ull)),
+        v3(T(k.k1 ^ 0x7465646279746573ull)) {}
 
-  constexpr void round() {
-    v0 += v1;
-    v1 = rotl(v1, 13);
-    v1 ^= v0;
-    v0 = rotl(v0, 32);
-    v2 += v3;
-    v3 = rotl(v3, 16);
-    v3 ^= v2;
-    v0 += v3;
-    v3 = rotl(v3, 21);
-    v3 ^= v0;
-    v2 += v1;
-    v1 = rotl(v1, 17);
-    v1 ^= v2;
-    v2 = rotl(v2, 32);
+  [[gnu::always_inline]] constexpr void round() {
+    v0 = v0 + v1;
+    v1 = rotl<13>(v1);
+    v1 = v1 ^ v0;
+    v0 = rotl<32>(v0);
+    v2 = v2 + v3;
+    v3 = rotl<16>(v3);
+    v3 = v3 ^ v2;
+    v0 = v0 + v3;
+    v3 = rotl<21>(v3);
+    v3 = v3 ^ v0;
+    v2 = v2 + v1;
+    v1 = rotl<17>(v1);
+    v1 = v1 ^ v2;
+    v2 = rotl<32>(v2);
   }
 
   template <int N>
-  constexpr void rounds() {
-    [this]<size_t... I>(std::index_sequence<I...>) {
-      ((static_cast<void>(I), round()), ...);
+  [[gnu::always_inline]] constexpr void rounds() {
+    if constexpr (N > 0) {
+      round();
+      rounds<N - 1>();
     }
-    (std::make_index_sequence<N>{});
   }
 
-  constexpr void compress(uint64_t m) {
-    v3 ^= m;
+  [[gnu::always_inline]] constexpr void compress(T m) {
+    v3 = v3 ^ m;
     rounds<C>();
-    v0 ^= m;
+    v0 = v0 ^ m;
   }
 
-  constexpr uint64_t finish() {
-    v2 ^= 0xff;
+  [[gnu::always_inline]] constexpr T finish() {
+    v2 = v2 ^ T(0xff);
     rounds<D>();
     return v0 ^ v1 ^ v2 ^ v3;
   }
@@ -100,13 +102,15 @@ uint64_t siphash_bytes(const SipKey& key, const void* data, size_t len) {
   return s.finish();
 }
 
-// SipHash-c-d of the little-endian bytes of the words w..., without the byte loop: the
-// message is whole words, so the last block holds only the length.
-template <int C, int D, std::same_as<uint64_t>... W>
-[[gnu::always_inline]] constexpr uint64_t siphash_words(const SipKey& key, W... w) {
-  detail::SipState<C, D> s(key);
-  (s.compress(w), ...);
-  s.compress(uint64_t{8 * sizeof...(W)} << 56);
+// SipHash-c-d of the little-endian bytes of the words w, ws..., without the byte loop:
+// the message is whole words, so the last block holds only the length. With T a vector
+// type, each lane hashes its own message.
+template <int C, int D, class T, std::same_as<T>... W>
+[[gnu::always_inline]] constexpr T siphash_words(const SipKey& key, T w, W... ws) {
+  detail::SipState<C, D, T> s(key);
+  s.compress(w);
+  (s.compress(ws), ...);
+  s.compress(T(uint64_t{8 * (1 + sizeof...(W))} << 56));
   return s.finish();
 }
 
