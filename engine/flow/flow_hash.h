@@ -23,7 +23,7 @@ class FlowHash {
     return (uint64_t{t.remote_port} << 16) | t.local_port;
   }
   uint32_t operator()(const tcp::FourTuple& t) const {
-    return static_cast<uint32_t>(tcp::siphash13_2w_inline(key_, word0(t), word1(t)));
+    return static_cast<uint32_t>(tcp::siphash13_2w(key_, word0(t), word1(t)));
   }
 
  private:

@@ -80,7 +80,7 @@ SourceLimiter::~SourceLimiter() {
 // likely as any other pair of sources meeting, and which he cannot aim.
 SourceLimiter::Entry* SourceLimiter::slot(const Level& l, uint32_t key, uint64_t now_tsc) const {
   const uint64_t level = &l == &prefix_ ? 1 : 0;
-  const uint64_t h = tcp::siphash13_2w_inline(key_, key, level);
+  const uint64_t h = tcp::siphash13_2w(key_, key, level);
   Entry* a = &l.table[static_cast<uint32_t>(h) & l.mask];
   Entry* b = &l.table[static_cast<uint32_t>(h >> 32) & l.mask];
   if (a->used && a->key == key) return a;

@@ -151,7 +151,7 @@ inline constexpr uint32_t syn_mss(const TcpOptions& o) {
 }
 
 [[gnu::always_inline]] inline uint32_t mac(const SipKey& k, uint64_t w0, uint64_t w1) {
-  return static_cast<uint32_t>(siphash24_2w_inline(k, w0, w1) >> kMacDrop);
+  return static_cast<uint32_t>(siphash24_2w(k, w0, w1) >> kMacDrop);
 }
 
 }  // namespace cookie_detail

@@ -1,6 +1,6 @@
 // SipHash-2-4 against the official vectors of the paper's reference code
-// (key 00..0f, message 00..n-1 for n = 0..63), and the 3-word form against the
-// byte form.
+// (key 00..0f, message 00..n-1 for n = 0..63), SipHash-1-3 against the same
+// reference code built with 1 and 3 rounds, and the word forms against the byte form.
 #include "tcp/siphash.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +70,59 @@ TEST(SipHash, ThreeWordsMatchesBytesOnRandomInput) {
     ASSERT_EQ(siphash24_3w(k, w[0], w[1], w[2]), ref) << i;
     ASSERT_EQ(siphash24_3w_inline(k, w[0], w[1], w[2]), ref) << i;
   }
+}
+
+TEST(SipHash, TwoWordsMatchTheVector) {
+  // 00..0f as two little-endian words is the 16-byte vector.
+  EXPECT_EQ(siphash24_2w(kPaperKey, 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull), kVectors[16]);
+  static_assert(siphash24_2w(kPaperKey, 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull) ==
+                0x3f2acc7f57c29bdbull);
+}
+
+// SipHash-1-3 outputs of the reference code (github.com/veorq/SipHash with
+// cROUNDS=1, dROUNDS=3), key 00..0f, message 00..n-1, as the Swift standard
+// library's and Go's sip13 test tables list them: no tail, a full word, a 7-byte
+// tail, two full words.
+TEST(SipHash13, ReferenceVectors) {
+  uint8_t msg[16];
+  for (int i = 0; i < 16; ++i) msg[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ((siphash_bytes<1, 3>(kPaperKey, msg, 0)), 0xabac0158050fc4dcull);
+  EXPECT_EQ((siphash_bytes<1, 3>(kPaperKey, msg, 8)), 0x369095118d299a8eull);
+  EXPECT_EQ((siphash_bytes<1, 3>(kPaperKey, msg, 15)), 0xd320d86d2a519956ull);
+  EXPECT_EQ((siphash_bytes<1, 3>(kPaperKey, msg, 16)), 0xcc4fdd1a7d908b66ull);
+  EXPECT_EQ(siphash13_2w(kPaperKey, 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull),
+            0xcc4fdd1a7d908b66ull);
+  static_assert(siphash13_2w(kPaperKey, 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull) ==
+                0xcc4fdd1a7d908b66ull);
+}
+
+TEST(SipHash, GenericBytesAreTheTwoFourReference) {
+  uint8_t msg[64];
+  for (int i = 0; i < 64; ++i) msg[i] = static_cast<uint8_t>(i);
+  for (size_t n = 0; n < 64; ++n) {
+    EXPECT_EQ((siphash_bytes<2, 4>(kPaperKey, msg, n)), kVectors[n]) << "n = " << n;
+  }
+}
+
+TEST(SipHash, TwoWordsMatchBytesOnRandomInput) {
+  std::mt19937_64 rng(16);
+  for (int i = 0; i < 10000; ++i) {
+    const SipKey k{rng(), rng()};
+    const uint64_t w[2] = {rng(), rng()};
+    uint8_t bytes[16];
+    for (int j = 0; j < 16; ++j) bytes[j] = static_cast<uint8_t>(w[j / 8] >> (8 * (j % 8)));
+    ASSERT_EQ(siphash24_2w(k, w[0], w[1]), (siphash_bytes<2, 4>(k, bytes, sizeof(bytes)))) << i;
+    ASSERT_EQ(siphash13_2w(k, w[0], w[1]), (siphash_bytes<1, 3>(k, bytes, sizeof(bytes)))) << i;
+  }
+}
+
+TEST(SipHash, RoundCountsMatter) {
+  // The 1-3 and 2-4 forms share the code; a wrong template argument would make them agree.
+  uint8_t msg[16] = {};
+  EXPECT_NE(siphash13_2w(kPaperKey, 0, 0), siphash24_2w(kPaperKey, 0, 0));
+  EXPECT_NE((siphash_bytes<1, 3>(kPaperKey, msg, 16)), (siphash_bytes<2, 4>(kPaperKey, msg, 16)));
+  EXPECT_NE((siphash_bytes<2, 3>(kPaperKey, msg, 16)), (siphash_bytes<2, 4>(kPaperKey, msg, 16)));
+  EXPECT_NE((siphash_bytes<1, 4>(kPaperKey, msg, 16)), (siphash_bytes<2, 4>(kPaperKey, msg, 16)));
 }
 
 TEST(SipHash, KeyMatters) {
