@@ -16,8 +16,8 @@ def _ping(workers):
         neigh = ns.run(["ip", "neigh", "show", ENGINE_IP]).stdout
         check(eng.mac in neigh, "kernel did not resolve %s to %s: %s" % (ENGINE_IP, eng.mac, neigh))
         st = eng.stop_and_stats()
-        check(st["icmp_echo_replies"] == 5, "icmp_echo_replies %s" % st["icmp_echo_replies"])
-        check(st["arp_replies"] >= 1, "arp_replies %s" % st["arp_replies"])
+        check(st["answered"]["icmp_echo"] == 5, "echo replies %s" % st["answered"])
+        check(st["answered"]["arp"] >= 1, "ARP replies %s" % st["answered"])
         check(st["tx_packets"] >= 6, "tx_packets %s" % st["tx_packets"])
         check(st["rx_packets"] >= 6, "rx_packets %s" % st["rx_packets"])
         check(st["mbufs_in_use"] == 0, "mbufs_in_use %s" % st["mbufs_in_use"])
@@ -45,7 +45,7 @@ def test_malformed_frames_dropped_by_reason():
         "bad_tcp_header": "bad_tcp_header",
         "bad_tcp_options": "bad_tcp_options",
         "bad_icmp_checksum": "bad_icmp_checksum",
-        "bad_source": "bad_source_address",
+        "bad_source": "martian_source",
     }
     with Namespace() as ns, Engine(ns) as eng:
         for kind in kinds:
@@ -84,4 +84,4 @@ def test_sigterm_stops_cleanly():
         check(rc == 0, "exit %s after SIGTERM:\n%s" % (rc, eng.output()))
         check("signal 15, stopping" in eng.output(), eng.output())
         st = eng.stats()
-        check(st["mbufs_in_use"] == 0 and st["icmp_echo_replies"] == 2, "stats %s" % st)
+        check(st["mbufs_in_use"] == 0 and st["answered"]["icmp_echo"] == 2, "stats %s" % st)
