@@ -28,7 +28,8 @@
 #include "runtime/worker.h"
 #include "support/eal.h"
 #include "support/ring_port.h"
-#include "wire/craft.h"
+#include "support/tcp_options.h"
+#include "tcp/segment_write.h"
 
 namespace {
 
@@ -43,27 +44,27 @@ struct Fixture {
   std::vector<std::vector<uint8_t>> syns;
   runtime::RuntimeConfig cfg;
   std::unique_ptr<runtime::ControlBlock> ctl;
-  std::unique_ptr<runtime::Worker> worker;
+  runtime::WorkerPtr worker;
 };
 Fixture* g_fx = nullptr;  // the benchmark library gives no other way in
 
 // A Linux-style SYN (MSS, SACK_PERM, TS, NOP, WS) from a distinct source.
 std::vector<uint8_t> make_syn(const wire::MacAddr& dst_mac, int i) {
-  uint8_t opts[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
-  wire::TcpHeaderSpec s;
-  s.dst_mac = dst_mac;
-  s.src_mac = wire::MacAddr{{0x02, 0, 0, 0, 0, 0x01}};
-  s.src_ip = 0xC6128000u + static_cast<uint32_t>(i);  // 198.18.128.0/17
-  s.dst_ip = kOurIp;
-  s.src_port = static_cast<uint16_t>(1024 + i * 7);
-  s.dst_port = 80;
-  s.seq = 0x10000000u * static_cast<uint32_t>(i & 7) + static_cast<uint32_t>(i);
+  // The peer writes it: from its side the 4-tuple's "local" end is the peer.
+  tcp::Route r;
+  r.local_mac = wire::MacAddr{{0x02, 0, 0, 0, 0, 0x01}};
+  r.remote_mac = dst_mac;
+  r.key.local_ip = 0xC6128000u + static_cast<uint32_t>(i);  // 198.18.128.0/17
+  r.key.remote_ip = kOurIp;
+  r.key.local_port = static_cast<uint16_t>(1024 + i * 7);
+  r.key.remote_port = 80;
+  tcp::TxSegment s;
+  s.seq = tcp::Seq(0x10000000u * static_cast<uint32_t>(i & 7) + static_cast<uint32_t>(i));
   s.flags = 0x02;
   s.wnd = 64240;
-  s.opt_len = sizeof opts;
-  s.opts = opts;
-  std::vector<uint8_t> f(wire::tcp_frame_header_len(sizeof opts));
-  wire::write_tcp_segment(f.data(), s);
+  s.opts = synack::testing::linux_syn_options(1, 0);
+  std::vector<uint8_t> f(tcp::segment_header_len(s));
+  tcp::write_segment(f.data(), r, s, false);
   return f;
 }
 
@@ -75,8 +76,7 @@ bool setup(std::string* err) {
 
   fx->cfg.ip = kOurIp;
   fx->cfg.syncookies = runtime::CookieMode::kAlways;
-  tcp::CookieSecret secret{{0x0123456789abcdefull, 0xfedcba9876543210ull},
-                           {0x1111111111111111ull, 0x2222222222222222ull}};
+  tcp::CookieSecret secret{{0x0123456789abcdefull, 0xfedcba9876543210ull}};
   fx->ctl = std::make_unique<runtime::ControlBlock>(fx->cfg.syncookies, secret);
   runtime::WorkerParams p;
   p.lcore_id = rte_lcore_id();

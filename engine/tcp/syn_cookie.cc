@@ -60,6 +60,8 @@ SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segme
   // Age from the clear count bits, before any hashing.
   const uint32_t age = static_cast<uint32_t>(now_count - isn) & kCountMask;
   if (age > kMaxAge) return Verdict::kTooOld;
+  // The local address is in the subkey, not the message: a codec answers for one.
+  if (t.local_ip != local_ip_) return Verdict::kBadHash;
   const uint64_t count = now_count - age;  // the counter the cookie was made at
   const uint32_t idx = (isn >> kIdxShift) & kIdxMask;
   const uint32_t got = isn >> kMacShift;

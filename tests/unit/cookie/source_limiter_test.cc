@@ -11,10 +11,11 @@ namespace synack::flow {
 namespace {
 
 constexpr uint64_t kT0 = 1'000'000'000'000ull;  // arbitrary fake TSC start
+constexpr tcp::SipKey kKey{0x0123456789abcdefull, 0x0fedcba987654321ull};
 
 std::unique_ptr<SourceLimiter> make(const SourceLimiter::Config& cfg) {
   std::string err;
-  auto l = SourceLimiter::create(cfg, SOCKET_ID_ANY, &err);
+  auto l = SourceLimiter::create(cfg, kKey, SOCKET_ID_ANY, &err);
   EXPECT_NE(l, nullptr) << err;
   return l;
 }
@@ -27,19 +28,19 @@ TEST(SourceLimiter, ConfigValidation) {
   std::string err;
   SourceLimiter::Config cfg;
   cfg.entries = 0;
-  EXPECT_EQ(SourceLimiter::create(cfg, SOCKET_ID_ANY, &err), nullptr);
+  EXPECT_EQ(SourceLimiter::create(cfg, kKey, SOCKET_ID_ANY, &err), nullptr);
   EXPECT_NE(err.find("power of two"), std::string::npos) << err;
   cfg.entries = 1000;
-  EXPECT_EQ(SourceLimiter::create(cfg, SOCKET_ID_ANY, &err), nullptr);
+  EXPECT_EQ(SourceLimiter::create(cfg, kKey, SOCKET_ID_ANY, &err), nullptr);
   EXPECT_NE(err.find("power of two"), std::string::npos) << err;
 
   cfg = {};
   cfg.rate_per_source = 100;
-  EXPECT_EQ(SourceLimiter::create(cfg, SOCKET_ID_ANY, &err), nullptr);
+  EXPECT_EQ(SourceLimiter::create(cfg, kKey, SOCKET_ID_ANY, &err), nullptr);
   EXPECT_EQ(err, "--syn_burst_per_source must be >= 1 when --syn_rate_per_source is set");
   cfg = {};
   cfg.rate_per_prefix = 100;
-  EXPECT_EQ(SourceLimiter::create(cfg, SOCKET_ID_ANY, &err), nullptr);
+  EXPECT_EQ(SourceLimiter::create(cfg, kKey, SOCKET_ID_ANY, &err), nullptr);
   EXPECT_EQ(err, "--syn_burst_per_prefix must be >= 1 when --syn_rate_per_prefix is set");
 
   // A burst without a rate is fine (the level is off); so is no limit at all.
@@ -131,26 +132,51 @@ TEST(SourceLimiter, RefusedSynTakesNoToken) {
   EXPECT_FALSE(l->allow(a, kT0 + 2 * hz / 1000));  // now the /32 is empty
 }
 
-TEST(SourceLimiter, CollidingSourceRecyclesTheSlot) {
+TEST(SourceLimiter, CollidingSourceNeverRefillsABucket) {
+  // One slot for everyone: a source that takes over a slot with debt takes
+  // the debt too, so alternating sources cannot refill each other's bucket.
   SourceLimiter::Config cfg;
   cfg.rate_per_source = 1;
   cfg.burst_per_source = 2;
-  cfg.entries = 1;  // every address shares the one slot
+  cfg.entries = 1;
   auto l = make(cfg);
   ASSERT_NE(l, nullptr);
   const uint32_t a = ip(10, 0, 0, 1), b = ip(10, 9, 9, 9);
   EXPECT_TRUE(l->allow(a, kT0));
   EXPECT_TRUE(l->allow(a, kT0));
   EXPECT_FALSE(l->allow(a, kT0));
-  EXPECT_TRUE(l->allow(b, kT0));  // newest source wins with a full bucket
-  EXPECT_TRUE(l->allow(b, kT0));
-  EXPECT_FALSE(l->allow(b, kT0));
-  EXPECT_TRUE(l->allow(a, kT0));  // and back
+  EXPECT_FALSE(l->allow(b, kT0)) << "b inherits a's empty bucket";
+  EXPECT_FALSE(l->allow(a, kT0)) << "and a gets no refill back from b";
+  for (int i = 0; i < 100; i++) EXPECT_FALSE(l->allow(i % 2 ? a : b, kT0));
+  // Time refills the slot for whoever holds it, at the configured rate.
+  const uint64_t hz = rte_get_tsc_hz();
+  EXPECT_TRUE(l->allow(b, kT0 + hz));
+  EXPECT_FALSE(l->allow(a, kT0 + hz));
+  // A slot whose bucket is full again costs its next owner nothing.
+  EXPECT_TRUE(l->allow(a, kT0 + 3 * hz));
+  EXPECT_TRUE(l->allow(a, kT0 + 3 * hz));
   // Address 0 against a zeroed table: a full bucket like any other.
   auto z = make(cfg);
   EXPECT_TRUE(z->allow(0, kT0));
   EXPECT_TRUE(z->allow(0, kT0));
   EXPECT_FALSE(z->allow(0, kT0));
+}
+
+TEST(SourceLimiter, KeyedSlotsSpreadAnyChosenSources) {
+  // Sources an attacker picks so that they would share one slot under an
+  // index of the address's low bits (all 2^16 apart, for 2^16 slots) land in
+  // slots of their own under the keyed hash: none is limited by another.
+  SourceLimiter::Config cfg;
+  cfg.rate_per_source = 1;
+  cfg.burst_per_source = 1;
+  cfg.entries = 65536;
+  auto l = make(cfg);
+  ASSERT_NE(l, nullptr);
+  int refused = 0;
+  for (uint32_t i = 0; i < 4096; i++) refused += !l->allow(ip(10, 0, 0, 7) + (i << 16), kT0);
+  // Two choices in 2^16 slots: a source finds both taken with probability
+  // about (n / 2^16)^2, under 0.4 % here, so a handful at most.
+  EXPECT_LE(refused, 8) << "sources refused on their first SYN: they shared a slot";
 }
 
 }  // namespace
