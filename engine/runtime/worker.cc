@@ -6,6 +6,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -39,6 +40,17 @@ Worker::Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& 
   parse_ctx_.our_ip = cfg.ip;
   parse_ctx_.our_broadcast = cfg.broadcast();
   parse_ctx_.accept_other_host = cfg.accept_other_host;
+  rx_.init(parse_ctx_);
+  sip_ = &tcp::sip_batch(p.sip_lanes);
+  // One template per promise shape (timestamps, window scale, SACK-permitted).
+  for (int shape = 0; shape < 8; shape++) {
+    tcp::SynAckPromise promise;
+    promise.timestamps = (shape & 4) != 0;
+    promise.wscale = (shape & 2) != 0;
+    promise.our_wscale = std::min(cfg.endpoint.rcv_wscale, tcp::kMaxWscale);
+    promise.sack = (shape & 1) != 0;
+    synack_tpl_[shape].init(promise, cfg.endpoint, p.mac, cfg.ip, p.tx_tcp_csum_offload);
+  }
 }
 
 void WorkerDeleter::operator()(Worker* w) const {

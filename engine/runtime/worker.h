@@ -28,10 +28,13 @@
 #include "runtime/config.h"
 #include "runtime/control.h"
 #include "runtime/counters.h"
+#include "runtime/rx_classifier.h"
 #include "tcp/endpoint.h"
 #include "tcp/isn.h"
 #include "tcp/responder.h"
 #include "tcp/segment_write.h"
+#include "tcp/siphash_batch.h"
+#include "tcp/synack_template.h"
 #include "tcp/syn_cookie.h"
 #include "wire/frame.h"
 
@@ -54,6 +57,7 @@ struct WorkerParams {
   tcp::SipKey isn_key;
   tcp::SipKey flow_key;     // FlowHash: flow table and TIME-WAIT store signatures
   tcp::SipKey limiter_key;  // SourceLimiter slots
+  tcp::SipLanes sip_lanes = tcp::SipLanes::kScalar;  // the SipHash batch variant to use
 };
 
 class Worker;
@@ -92,21 +96,21 @@ class Worker {
  private:
   Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& p);
 
-  struct TcpPacket;  // worker_burst.cc
-
   // worker_burst.cc
   void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                  const tcp::FourTuple& key, uint32_t sig, int32_t idx);
+                  const tcp::FourTuple& key, uint32_t sig, int32_t idx, uint32_t tw,
+                  const uint64_t* cookie_hash);
   // worker_l2.cc
   void handle_arp(rte_mbuf* m, const wire::Frame& f);
   void handle_icmp(rte_mbuf* m, const wire::Frame& f);
   // worker_listen.cc
   void handle_listen(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                     const tcp::FourTuple& key, uint32_t sig);
+                     const tcp::FourTuple& key, uint32_t sig, const uint64_t* cookie_hash);
   void handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                   const tcp::FourTuple& key, uint32_t sig, uint32_t time_wait);
   void handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                         const tcp::FourTuple& key, uint32_t sig, int32_t half_open);
+                         const tcp::FourTuple& key, uint32_t sig, int32_t half_open,
+                         const uint64_t* cookie_hash);
   bool cookie_ack_plausible(const tcp::Segment& seg) const;
   void handle_time_wait(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                         const tcp::FourTuple& key, uint32_t sig, uint32_t h);
@@ -122,8 +126,10 @@ class Worker {
   void on_timer(uint32_t idx);
   void set_state_gauge(tcp::State before, tcp::State after);
   // worker_tx.cc
-  void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb,
-            bool cookie = false);
+  void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb);
+  // The stateless SYN-ACK for `syn`, from the template of its promise, over `m`.
+  void send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+                          const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
   bool write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,
                      const tcp::Tcb* tcb);
   bool take_ack_budget();
@@ -144,6 +150,10 @@ class Worker {
   tcp::IsnGenerator isn_;
   tcp::SynCookieCodec codec_;
   wire::ParseContext parse_ctx_;
+  RxClassifier rx_;
+  const tcp::SipBatch* sip_ = nullptr;
+  // Cookie SYN-ACKs by what they promise: timestamps << 2 | window scale << 1 | SACK.
+  tcp::SynAckTemplate synack_tpl_[8];
   std::unique_ptr<flow::FlowTable> flows_;
   std::unique_ptr<flow::TimeWaitStore> time_wait_;
   std::unique_ptr<flow::TimerWheel> timers_;

@@ -43,12 +43,12 @@ bool Worker::cookie_ack_plausible(const tcp::Segment& seg) const {
 }
 
 void Worker::handle_listen(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                           const tcp::FourTuple& key, uint32_t sig) {
+                           const tcp::FourTuple& key, uint32_t sig, const uint64_t* cookie_hash) {
   const tcp::ListenDecision d = tcp::listen_decision(seg.flags);
   if (d.action == tcp::ListenAction::kSyn)
     return handle_syn(m, f, seg, key, sig, flow::TimeWaitStore::kNone);
   if (d.action == tcp::ListenAction::kAckSyn && cookie_ack_plausible(seg))
-    return handle_cookie_ack(m, f, seg, key, sig, -1);
+    return handle_cookie_ack(m, f, seg, key, sig, -1, cookie_hash);
   // Drop or RST, as the same table says for the stateful listener.
   tcp::Output out;
   tcp::Tcb scratch;
@@ -87,15 +87,10 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
     counters_->time_wait_reused.add();
   }
   if (cookie_active_) {
-    // The hottest path: nothing stored, one segment, written over the SYN.
-    const tcp::SynCookieCodec::Cookie c =
-        codec_.encode(key, seg.seq, seg.opts, now_s_, static_cast<uint32_t>(now_ms_));
-    tcp::Output out;
-    out.tx[0] = endpoint_.cookie_synack(seg, c.isn, c.ts_val);
-    out.n_tx = 1;
-    counters_->cookies_sent.add();
-    last_cookie_s_ = now_s_ + 1;
-    emit(out, m, route, nullptr, true);
+    // Nothing stored, one segment, written over the SYN (the burst's fast
+    // path does the same for many SYNs at once).
+    send_cookie_synack(m, f, seg, key,
+                       codec_.encode(key, seg.seq, seg.opts, now_s_, static_cast<uint32_t>(now_ms_)));
     return;
   }
   const int32_t idx = new_flow(key, sig, f.src_mac);
@@ -108,10 +103,13 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
 }
 
 void Worker::handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
-                               const tcp::FourTuple& key, uint32_t sig, int32_t half_open) {
+                               const tcp::FourTuple& key, uint32_t sig, int32_t half_open,
+                               const uint64_t* cookie_hash) {
   const tcp::Route route{p_.mac, f.src_mac, key};
   tcp::CookieOptions co;
-  const tcp::SynCookieCodec::Verdict v = codec_.validate(key, seg, now_s_, co);
+  const tcp::SynCookieCodec::Verdict v = cookie_hash
+                                             ? codec_.validate(key, seg, now_s_, co, *cookie_hash)
+                                             : codec_.validate(key, seg, now_s_, co);
   tcp::Output out;
   if (v != tcp::SynCookieCodec::Verdict::kValid) {
     if (half_open >= 0) {

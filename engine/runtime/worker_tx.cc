@@ -66,10 +66,9 @@ bool Worker::take_ack_budget() {
 
 // `m` is the received frame being answered (nullptr for timer output): the
 // first reply is written over it, later ones take fresh mbufs. `tcb` gives
-// the application its connection when a segment carries data; `cookie` says
-// the reply is a stateless SYN-ACK.
+// the application its connection when a segment carries data.
 void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
-                  const tcp::Tcb* tcb, bool cookie) {
+                  const tcp::Tcb* tcb) {
   int first = 0;
   if (out.n_tx > 0 && out.has(tcp::event::kRateLimitedAck) && !take_ack_budget()) {
     counters_->acks_rate_limited.add();
@@ -102,7 +101,7 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
     // The frame's one count: its first reply's kind, and the TCP layer's
     // reason when that reply did not take it (a RST, a challenge ACK).
     if (out.drop != tcp::Drop::kNone) c.rejected[static_cast<int>(out.drop)].add();
-    answered(b, cookie ? ReplyKind::cookie_syn_ack : kind_of(s));
+    answered(b, kind_of(s));
   }
   if (m == nullptr) return;
   // No reply used the frame: taken, or discarded for one reason.
@@ -110,6 +109,32 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
     drop(m, drop_reason(out.drop));
   else
     consume(m);
+}
+
+void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+                                const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
+  const tcp::SynAckPromise p = tcp::promise_synack(syn.opts, cfg_.endpoint, true);
+  const tcp::SynAckTemplate& t =
+      synack_tpl_[(p.timestamps ? 4 : 0) | (p.wscale ? 2 : 0) | (p.sack ? 1 : 0)];
+  const tcp::SynAckTemplate::Fields fields{f.src_mac,      key.remote_ip,    key.remote_port,
+                                           key.local_port, c.isn.raw(),      (syn.seq + 1).raw(),
+                                           c.ts_val,       syn.opts.ts_val};
+  rte_pktmbuf_reset_headroom(m);
+  const uint16_t len = t.write(rte_pktmbuf_mtod(m, uint8_t*), fields);
+  m->data_len = len;
+  m->pkt_len = len;
+  if (p_.tx_tcp_csum_offload) {
+    m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+    m->l2_len = wire::kEthHdrLen;
+    m->l3_len = wire::kIpv4MinHdrLen;
+  } else {
+    m->ol_flags = 0;
+  }
+  WorkerCounters& cn = *counters_;
+  cn.cookies_sent.add();
+  cn.synack_sent.add();
+  last_cookie_s_ = now_s_ + 1;
+  answered(m, ReplyKind::cookie_syn_ack);
 }
 
 // Builds the whole frame at the start of `b`: for the first reply that is the

@@ -51,8 +51,30 @@ uint16_t SynCookieCodec::mss_value(uint8_t index) {
   return kMssTable[index < kMssEntries ? index : 0];
 }
 
+bool SynCookieCodec::validate_words(const FourTuple& t, const Segment& seg, uint64_t now_s,
+                                    Words* out) {
+  const uint64_t now_count = count_of(now_s);
+  const uint32_t isn = seg.ack.raw() - 1;
+  const uint32_t age = static_cast<uint32_t>(now_count - isn) & kCountMask;
+  if (age > kMaxAge) return false;
+  *out = {word0(t), word1(seg.seq.raw() - 1, now_count - age, (isn >> kIdxShift) & kIdxMask)};
+  return true;
+}
+
 SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segment& seg,
                                                  uint64_t now_s, CookieOptions& out) const {
+  return check(t, seg, now_s, out, nullptr);
+}
+
+SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segment& seg,
+                                                 uint64_t now_s, CookieOptions& out,
+                                                 uint64_t current_hash) const {
+  return check(t, seg, now_s, out, &current_hash);
+}
+
+SynCookieCodec::Verdict SynCookieCodec::check(const FourTuple& t, const Segment& seg,
+                                              uint64_t now_s, CookieOptions& out,
+                                              const uint64_t* current_hash) const {
   const uint64_t now_count = count_of(now_s);
   const uint32_t client_isn = seg.seq.raw() - 1;  // IRS: the SYN took one sequence number
   const uint32_t isn = seg.ack.raw() - 1;         // our ISS
@@ -67,7 +89,8 @@ SynCookieCodec::Verdict SynCookieCodec::validate(const FourTuple& t, const Segme
   const uint32_t got = isn >> kMacShift;
   const uint64_t w0 = word0(t), w1 = word1(client_isn, count, idx);
 
-  bool ok = mac(keys_[0], w0, w1) == got;
+  bool ok = (current_hash ? static_cast<uint32_t>(*current_hash >> kMacDrop)
+                          : mac(keys_[0], w0, w1)) == got;
   // A previous secret made cookies until it was replaced: only those made
   // before its retirement, and still young enough, can be its.
   for (uint32_t i = 1; !ok && i < kept_; i++)

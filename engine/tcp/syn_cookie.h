@@ -93,17 +93,34 @@ class SynCookieCodec {
   Verdict validate(const FourTuple& t, const Segment& seg, uint64_t now_s,
                    CookieOptions& out) const;
 
-  // The MAC message words and the key of a cookie made at `count`, for callers
-  // that hash many cookies at once (siphash lanes); encode()/validate() are
-  // these plus one hash.
-  static uint64_t word0(const FourTuple& t);
-  static uint64_t word1(uint32_t client_isn, uint64_t count, uint32_t idx);
+  // A burst's cookies at once (siphash lanes): the MAC message words of the
+  // cookie a SYN gets (encode_words), its ISN and TSval from the hash of those
+  // words under current_key() (encode_from_hash); and for a final ACK, the
+  // words its cookie would have under the current secret (validate_words),
+  // whose hash validate() then takes instead of computing it. encode() and
+  // validate() alone are the same with one hash each.
+  struct Words {
+    uint64_t w0;
+    uint64_t w1;
+  };
+  static Words encode_words(const FourTuple& t, Seq client_isn, const TcpOptions& syn_opts,
+                            uint64_t now_s);
+  Cookie encode_from_hash(uint64_t hash, const TcpOptions& syn_opts, uint64_t now_s,
+                          uint32_t now_ts) const;
+  // False when the ACK's cookie is too old to be worth hashing.
+  static bool validate_words(const FourTuple& t, const Segment& seg, uint64_t now_s, Words* out);
+  Verdict validate(const FourTuple& t, const Segment& seg, uint64_t now_s, CookieOptions& out,
+                   uint64_t current_hash) const;
   const SipKey& current_key() const { return keys_[0]; }
   static uint64_t count_of(uint64_t now_s) { return now_s >> kCounterShiftS; }
 
  private:
   // keys_[0] is the current subkey; keys_[i] (i >= 1) was replaced at
   // retired_count_[i] and is valid until that plus kMaxAge.
+  Verdict check(const FourTuple& t, const Segment& seg, uint64_t now_s, CookieOptions& out,
+                const uint64_t* current_hash) const;
+  static uint32_t ts_options(const TcpOptions& syn_opts, uint32_t now_ts);
+
   SipKey keys_[kSecrets];
   uint64_t retired_count_[kSecrets] = {};
   uint32_t kept_ = 1;  // how many of keys_ hold a secret
@@ -154,26 +171,30 @@ inline constexpr uint32_t syn_mss(const TcpOptions& o) {
   return static_cast<uint32_t>(siphash24_2w(k, w0, w1) >> kMacDrop);
 }
 
-}  // namespace cookie_detail
-
-inline uint64_t SynCookieCodec::word0(const FourTuple& t) {
+inline uint64_t word0(const FourTuple& t) {
   return (uint64_t{t.remote_ip} << 32) | (uint64_t{t.remote_port} << 16) | t.local_port;
 }
 
-inline uint64_t SynCookieCodec::word1(uint32_t client_isn, uint64_t count, uint32_t idx) {
+inline uint64_t word1(uint32_t client_isn, uint64_t count, uint32_t idx) {
   return (uint64_t{client_isn} << 32) | static_cast<uint32_t>((count << 3) | idx);
 }
 
-// Inline: once per cookie SYN-ACK on the hot path.
-inline SynCookieCodec::Cookie SynCookieCodec::encode(const FourTuple& t, Seq client_isn,
-                                                     const TcpOptions& syn_opts, uint64_t now_s,
-                                                     uint32_t now_ts) const {
-  using namespace cookie_detail;
-  const uint64_t count = count_of(now_s);
-  const uint32_t idx = mss_idx(syn_mss(syn_opts));
-  const uint32_t isn = (mac(keys_[0], word0(t), word1(client_isn.raw(), count, idx)) << kMacShift) |
-                       (idx << kIdxShift) | (static_cast<uint32_t>(count) & kCountMask);
+inline uint32_t isn_of(uint64_t hash, uint32_t idx, uint64_t count) {
+  return (static_cast<uint32_t>(hash >> kMacDrop) << kMacShift) | (idx << kIdxShift) |
+         (static_cast<uint32_t>(count) & kCountMask);
+}
 
+}  // namespace cookie_detail
+
+inline SynCookieCodec::Words SynCookieCodec::encode_words(const FourTuple& t, Seq client_isn,
+                                                          const TcpOptions& syn_opts,
+                                                          uint64_t now_s) {
+  using namespace cookie_detail;
+  return {word0(t), word1(client_isn.raw(), count_of(now_s), mss_idx(syn_mss(syn_opts)))};
+}
+
+inline uint32_t SynCookieCodec::ts_options(const TcpOptions& syn_opts, uint32_t now_ts) {
+  using namespace cookie_detail;
   // Computed unconditionally and selected (cmov), no data-dependent branch.
   uint32_t opts = syn_opts.has_wscale
                       ? (syn_opts.wscale < kMaxWscale ? syn_opts.wscale : kMaxWscale)
@@ -182,7 +203,24 @@ inline SynCookieCodec::Cookie SynCookieCodec::encode(const FourTuple& t, Seq cli
   uint32_t ts_opt = (now_ts & ~kTsOptMask) | opts;
   // Rounded down so the TSval never runs ahead of our clock (as Linux).
   ts_opt -= uint32_t{ts_opt > now_ts} << kTsOptBits;
-  return {Seq(isn), syn_opts.has_timestamps ? ts_opt : now_ts};
+  return syn_opts.has_timestamps ? ts_opt : now_ts;
+}
+
+inline SynCookieCodec::Cookie SynCookieCodec::encode_from_hash(uint64_t hash,
+                                                               const TcpOptions& syn_opts,
+                                                               uint64_t now_s,
+                                                               uint32_t now_ts) const {
+  using namespace cookie_detail;
+  return {Seq(isn_of(hash, mss_idx(syn_mss(syn_opts)), count_of(now_s))),
+          ts_options(syn_opts, now_ts)};
+}
+
+// Inline: once per cookie SYN-ACK on the general path.
+inline SynCookieCodec::Cookie SynCookieCodec::encode(const FourTuple& t, Seq client_isn,
+                                                     const TcpOptions& syn_opts, uint64_t now_s,
+                                                     uint32_t now_ts) const {
+  const Words w = encode_words(t, client_isn, syn_opts, now_s);
+  return encode_from_hash(siphash24_2w(keys_[0], w.w0, w.w1), syn_opts, now_s, now_ts);
 }
 
 }  // namespace synack::tcp
