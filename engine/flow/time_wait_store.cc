@@ -10,18 +10,21 @@
 // make erase and restart O(1) with the slot reusable at once.
 //
 // The index: buckets of one cache line, kSlots (tag, slot) pairs each, the tag
-// being the low 16 bits of the signature and the home bucket derived from its
+// being the low 16 bits of the signature and the home bucket coming from its
 // high bits (multiply-shift, so that the bucket count need not be a power of
-// two and the load is the same for every capacity). A full bucket spills into
-// the next (linear probing by bucket), and each bucket counts the entries that
-// spilled past it: a lookup stops at the first bucket whose count is zero, and
-// deletion needs no backward shift, only the counts decremented along the path
-// (which is why removal rehashes the key: to find its home bucket). A miss
+// two and the load is the same for every capacity; past 2^16 buckets home and
+// tag share bits and the tag filters a little less). A full bucket spills
+// into the next (linear probing by bucket), and each bucket counts the entries
+// that spilled past it: a lookup stops at the first bucket whose count is
+// zero, and deletion needs no backward shift, only the counts decremented
+// along the path. That is why the index is not a plain array of slot numbers
+// with backward-shift deletion: shifting needs the home of every entry it
+// moves, i.e. an entry read and a hasher call each, where here a removal
+// costs one hasher call (to find its home bucket) and no entry reads. A miss
 // reads one cache line unless its home bucket has spilled; a hit reads one
-// more, the entry (so does a tag match on another key: tag and home come from
-// disjoint signature bits up to 2^16 buckets, and share some beyond). With
-// every signature equal, all entries share one probe path: slow, still
-// correct (tests/unit/flow checks it).
+// more, the entry (so does a tag match on another key). With every signature
+// equal, all entries share one probe path: slow, still correct
+// (tests/unit/flow checks it).
 #include "flow/time_wait_store.h"
 
 #include <rte_common.h>
@@ -40,8 +43,13 @@ namespace synack::flow {
 
 namespace {
 constexpr uint32_t kSlots = 10;  // (2 + 4) bytes per slot, 4 bytes of count: one cache line
-// Average entries per bucket at full capacity (load kFill / kSlots).
-// TODO(bench): chosen by bench_time_wait.
+// Entries per bucket at full capacity: load 6/10, 64/6 = 10.7 index bytes per
+// entry. Past 6 the home buckets that have spilled, and with them the misses
+// that read a second line behind an unpredictable branch, grow fast:
+// bench_time_wait (BM_TwFindMiss, BM_TwFindBulk32Miss), full store of 2^16,
+// medians of 5 on this 2-vCPU guest under load from other jobs, kFill 5 / 6 /
+// 7 / 8: 4.0 / 4.1-4.4 / 5.3 / 10.4 ns per miss, bulk 4.0 / 4.6 / 6.8 / 12.1
+// ns; hits and insert + expiry did not differ beyond the noise.
 constexpr uint32_t kFill = 6;
 }  // namespace
 
