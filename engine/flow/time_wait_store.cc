@@ -10,23 +10,30 @@
 // make erase and restart O(1) with the slot reusable at once.
 //
 // The index: buckets of one cache line, kSlots (tag, slot) pairs each, the tag
-// being the low 16 bits of the signature and the home bucket derived from its
+// being the low 16 bits of the signature and the home bucket coming from its
 // high bits (multiply-shift, so that the bucket count need not be a power of
-// two and the load is the same for every capacity). A full bucket spills into
-// the next (linear probing by bucket), and each bucket counts the entries that
-// spilled past it: a lookup stops at the first bucket whose count is zero, and
-// deletion needs no backward shift, only the counts decremented along the path
-// (which is why removal rehashes the key: to find its home bucket). A miss
+// two and the load is the same for every capacity; past 2^16 buckets home and
+// tag share bits and the tag filters a little less). A full bucket spills
+// into the next (linear probing by bucket), and each bucket counts the entries
+// that spilled past it: a lookup stops at the first bucket whose count is
+// zero, and deletion needs no backward shift, only the counts decremented
+// along the path. That is why the index is not a plain array of slot numbers
+// with backward-shift deletion: shifting needs the home of every entry it
+// moves, i.e. an entry read and a hasher call each, where here a removal
+// costs one hasher call (to find its home bucket) and no entry reads. A miss
 // reads one cache line unless its home bucket has spilled; a hit reads one
-// more, the entry (so does a tag match on another key: tag and home come from
-// disjoint signature bits up to 2^16 buckets, and share some beyond). With
-// every signature equal, all entries share one probe path: slow, still
-// correct (tests/unit/flow checks it).
+// more, the entry (so does a tag match on another key). With every signature
+// equal, all entries share one probe path: slow, still correct
+// (tests/unit/flow checks it).
 #include "flow/time_wait_store.h"
 
 #include <rte_common.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <cassert>
@@ -36,9 +43,14 @@ namespace synack::flow {
 
 namespace {
 constexpr uint32_t kSlots = 10;  // (2 + 4) bytes per slot, 4 bytes of count: one cache line
-// Average entries per bucket at full capacity (load kFill / kSlots).
-// TODO(bench): chosen by bench_time_wait.
-constexpr uint32_t kFill = 8;
+// Entries per bucket at full capacity: load 6/10, 64/6 = 10.7 index bytes per
+// entry. Past 6 the home buckets that have spilled, and with them the misses
+// that read a second line behind an unpredictable branch, grow fast:
+// bench_time_wait (BM_TwFindMiss, BM_TwFindBulk32Miss), full store of 2^16,
+// medians of 5 on this 2-vCPU guest under load from other jobs, kFill 5 / 6 /
+// 7 / 8: 4.0 / 4.1-4.4 / 5.3 / 10.4 ns per miss, bulk 4.0 / 4.6 / 6.8 / 12.1
+// ns; hits and insert + expiry did not differ beyond the noise.
+constexpr uint32_t kFill = 6;
 }  // namespace
 
 struct alignas(64) TimeWaitStore::Bucket {
@@ -90,37 +102,79 @@ double TimeWaitStore::index_bytes_per_entry() const {
   return static_cast<double>(sizeof(Bucket) * size_t{buckets_}) / capacity_;
 }
 
-uint32_t TimeWaitStore::find(const tcp::FourTuple& key, uint32_t sig) const {
-  const uint16_t tag = static_cast<uint16_t>(sig);
-  uint32_t b = home(sig);
-  for (uint32_t n = 0; n < buckets_; n++) {
-    const Bucket& bk = index_[b];
-    for (uint32_t i = 0; i < kSlots; i++) {
-      const uint32_t s1 = bk.slot1[i];
-      if (bk.tag[i] == tag && s1 != 0 && entries_[s1 - 1].key == key) return s1 - 1;
-    }
-    if (bk.spilled == 0) return kNone;
-    b = next_bucket(b);
+namespace {
+// Bit i set when tag[i] == t, i < kSlots. Empty slots keep a stale or zero
+// tag, so a set bit still needs slot1[i] != 0.
+#if defined(__SSE2__)
+inline uint32_t tag_match(const uint16_t* tag, uint16_t t) {
+  const __m128i want = _mm_set1_epi16(static_cast<short>(t));
+  // tags 0..7 and 2..9 (the second load ends at byte 20, inside the bucket)
+  const __m128i lo = _mm_cmpeq_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(tag)), want);
+  const __m128i hi =
+      _mm_cmpeq_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tag + 2)), want);
+  const uint32_t m = static_cast<uint32_t>(_mm_movemask_epi8(_mm_packs_epi16(lo, hi)));
+  return (m & 0xffu) | ((m >> 8) << 2);
+}
+#else
+inline uint32_t tag_match(const uint16_t* tag, uint16_t t) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < kSlots; i++) m |= uint32_t{tag[i] == t} << i;
+  return m;
+}
+#endif
+}  // namespace
+
+// The slot of `key` among the tag matches `m` of bucket `bk`, or kNone.
+inline uint32_t TimeWaitStore::scan(const Bucket& bk, uint32_t m, const tcp::FourTuple& key) const {
+  for (; m != 0; m &= m - 1) {
+    const uint32_t s1 = bk.slot1[__builtin_ctz(m)];
+    if (s1 != 0 && entries_[s1 - 1].key == key) return s1 - 1;
   }
   return kNone;
+}
+
+// The rest of a lookup once bucket b (not holding the key) has spilled.
+uint32_t TimeWaitStore::find_spilled(const tcp::FourTuple& key, uint32_t sig, uint32_t b) const {
+  const uint16_t tag = static_cast<uint16_t>(sig);
+  for (uint32_t n = 1; n < buckets_; n++) {
+    b = next_bucket(b);
+    const Bucket& bk = index_[b];
+    const uint32_t slot = scan(bk, tag_match(bk.tag, tag), key);
+    if (slot != kNone) return slot;
+    if (bk.spilled == 0) return kNone;
+  }
+  return kNone;
+}
+
+uint32_t TimeWaitStore::find(const tcp::FourTuple& key, uint32_t sig) const {
+  const uint32_t b = home(sig);
+  const Bucket& bk = index_[b];
+  const uint32_t slot = scan(bk, tag_match(bk.tag, static_cast<uint16_t>(sig)), key);
+  if (slot != kNone || bk.spilled == 0) return slot;
+  return find_spilled(key, sig, b);
 }
 
 void TimeWaitStore::find_bulk(const tcp::FourTuple* const* keys, const uint32_t* sigs, uint32_t n,
                               uint32_t* handles) const {
   assert(n <= kMaxBulk);
-  for (uint32_t k = 0; k < n; k++) rte_prefetch0(&index_[home(sigs[k])]);
-  // The home bucket's first tag match is the entry a hit almost always reads.
+  uint32_t home_of[kMaxBulk], match[kMaxBulk];
   for (uint32_t k = 0; k < n; k++) {
-    const Bucket& bk = index_[home(sigs[k])];
-    const uint16_t tag = static_cast<uint16_t>(sigs[k]);
-    for (uint32_t i = 0; i < kSlots; i++) {
-      if (bk.tag[i] == tag && bk.slot1[i] != 0) {
-        rte_prefetch0(&entries_[bk.slot1[i] - 1]);
-        break;
-      }
-    }
+    home_of[k] = home(sigs[k]);
+    rte_prefetch0(&index_[home_of[k]]);
   }
-  for (uint32_t k = 0; k < n; k++) handles[k] = find(*keys[k], sigs[k]);
+  // A hit almost always reads the entry of the home bucket's first tag match.
+  for (uint32_t k = 0; k < n; k++) {
+    const Bucket& bk = index_[home_of[k]];
+    match[k] = tag_match(bk.tag, static_cast<uint16_t>(sigs[k]));
+    if (match[k] != 0) rte_prefetch0(&entries_[bk.slot1[__builtin_ctz(match[k])] - 1]);
+    if (bk.spilled != 0) rte_prefetch0(&index_[next_bucket(home_of[k])]);
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    const Bucket& bk = index_[home_of[k]];
+    uint32_t slot = match[k] != 0 ? scan(bk, match[k], *keys[k]) : kNone;
+    if (slot == kNone && bk.spilled != 0) slot = find_spilled(*keys[k], sigs[k], home_of[k]);
+    handles[k] = slot;
+  }
 }
 
 void TimeWaitStore::index_add(uint32_t sig, uint32_t slot) {
@@ -141,8 +195,8 @@ void TimeWaitStore::index_add(uint32_t sig, uint32_t slot) {
   }
 }
 
-void TimeWaitStore::index_remove(uint32_t slot) {
-  uint32_t b = home(hasher_(entries_[slot].key));
+void TimeWaitStore::index_remove(uint32_t slot, uint32_t sig) {
+  uint32_t b = home(sig);
   for (uint32_t n = 0; n < buckets_; n++) {
     Bucket& bk = index_[b];
     for (uint32_t i = 0; i < kSlots; i++) {
@@ -183,13 +237,31 @@ void TimeWaitStore::unlink(uint32_t slot) {
     tail_ = l.prev;
 }
 
-void TimeWaitStore::remove(uint32_t slot) {
-  index_remove(slot);
+void TimeWaitStore::remove(uint32_t slot, uint32_t sig) {
+  index_remove(slot, sig);
   unlink(slot);
   links_[slot].prev = kFree;
   links_[slot].next = free_;
   free_ = slot;
   size_--;
+}
+
+uint32_t TimeWaitStore::take_expired(uint64_t now_ms, uint32_t max, Expired* out) {
+  uint32_t slots[kExpireBatch], sigs[kExpireBatch];
+  uint32_t n = 0;
+  for (uint32_t s = head_; n < max && s != kNone && deadline_of(entries_[s]) <= now_ms;
+       s = links_[s].next) {
+    slots[n] = s;
+    sigs[n] = hasher_(entries_[s].key);
+    rte_prefetch0(&index_[home(sigs[n])]);
+    n++;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    out[i].key = entries_[slots[i]].key;
+    out[i].state = unpack(entries_[slots[i]]);
+    remove(slots[i], sigs[i]);
+  }
+  return n;
 }
 
 // FIFO order: an entry never expires before the one ahead of it.
@@ -210,7 +282,7 @@ TimeWaitStore::Inserted TimeWaitStore::insert(const tcp::FourTuple& key, uint32_
     r.recycled = true;
     r.recycled_key = entries_[head_].key;
     r.recycled_state = unpack(entries_[head_]);
-    remove(head_);
+    remove(head_, hasher_(r.recycled_key));
   }
   deadline_ms = fifo_deadline(deadline_ms);
   // The reference for deadline_of() must stay >= every live deadline: when the
@@ -252,7 +324,7 @@ uint32_t TimeWaitStore::restart(uint32_t handle, uint64_t new_deadline_ms) {
 
 void TimeWaitStore::erase(uint32_t handle) {
   assert(handle < high_water_ && links_[handle].prev != kFree);
-  remove(handle);
+  remove(handle, hasher_(entries_[handle].key));
 }
 
 }  // namespace synack::flow

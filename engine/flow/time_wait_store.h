@@ -16,6 +16,7 @@
 // slot may then hold a newer entry).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -79,8 +80,9 @@ class TimeWaitStore {
                   uint64_t deadline_ms);
 
   // Restarts the 2*MSL timer of `handle`: it becomes the newest entry, expiring
-  // at new_deadline_ms (raised to the newest entry's deadline if earlier).
-  // Returns the entry's handle, which is `handle`: entries never move.
+  // at new_deadline_ms, raised to the newest entry's deadline (its own
+  // included: a restart never shortens a TIME-WAIT) if earlier. Returns the
+  // entry's handle, which is `handle`: entries never move.
   uint32_t restart(uint32_t handle, uint64_t new_deadline_ms);
 
   // Removes `handle` (a SYN reopened the connection, RFC 6191, or a valid RST).
@@ -90,8 +92,10 @@ class TimeWaitStore {
   void set_ts_recent(uint32_t handle, uint32_t ts_recent) { entries_[handle].ts_recent = ts_recent; }
 
   // Removes the entries whose deadline is <= now_ms, oldest first, at most
-  // `max` of them, calling f(key, state) for each after it is gone (f may use
-  // the store). Returns how many. O(1) per entry.
+  // `max` of them, and calls f(key, state) for each in that order. They go in
+  // batches of up to kExpireBatch whose index buckets are fetched together; f
+  // runs once its entry and the rest of its batch are gone, and may use the
+  // store. Returns how many. O(1) per entry (one hasher call each).
   template <class F>
   uint32_t expire(uint64_t now_ms, uint32_t max, F&& f);
 
@@ -159,13 +163,24 @@ class TimeWaitStore {
     return static_cast<uint32_t>((uint64_t{sig} * buckets_) >> 32);
   }
   uint32_t next_bucket(uint32_t b) const { return b + 1 == buckets_ ? 0 : b + 1; }
+  static constexpr uint32_t kExpireBatch = 16;
+  struct Expired {
+    tcp::FourTuple key;
+    TimeWaitState state;
+  };
+  // Removes up to max (<= kExpireBatch) entries due at now_ms into out.
+  uint32_t take_expired(uint64_t now_ms, uint32_t max, Expired* out);
+
+  uint32_t scan(const Bucket& bk, uint32_t match, const tcp::FourTuple& key) const;
+  uint32_t find_spilled(const tcp::FourTuple& key, uint32_t sig, uint32_t b) const;
   void index_add(uint32_t sig, uint32_t slot);
-  void index_remove(uint32_t slot);
+  void index_remove(uint32_t slot, uint32_t sig);
 
   void link_tail(uint32_t slot);
   void unlink(uint32_t slot);
-  // Drops `slot` from the index and the FIFO and frees it.
-  void remove(uint32_t slot);
+  // Drops `slot` (whose key has signature sig) from the index and the FIFO
+  // and frees it.
+  void remove(uint32_t slot, uint32_t sig);
 
   KeyHasher hasher_;
   Entry* entries_ = nullptr;
@@ -184,14 +199,15 @@ class TimeWaitStore {
 template <class F>
 uint32_t TimeWaitStore::expire(uint64_t now_ms, uint32_t max, F&& f) {
   uint32_t n = 0;
-  while (n < max && head_ != kNone) {
-    const Entry& e = entries_[head_];
-    if (deadline_of(e) > now_ms) break;
-    const tcp::FourTuple key = e.key;
-    const TimeWaitState st = unpack(e);
-    remove(head_);
-    f(key, st);
-    n++;
+  while (n < max) {
+    // Removed in batches, their index buckets fetched together; f runs after
+    // the whole batch is gone, so whatever it does to the store cannot
+    // disturb the batch.
+    Expired batch[kExpireBatch];
+    const uint32_t got = take_expired(now_ms, std::min(max - n, kExpireBatch), batch);
+    for (uint32_t i = 0; i < got; i++) f(batch[i].key, batch[i].state);
+    n += got;
+    if (got < kExpireBatch) break;
   }
   return n;
 }

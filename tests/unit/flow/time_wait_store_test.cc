@@ -95,13 +95,18 @@ TEST(TimeWaitStore, CreateReportsMemoryShortage) {
 }
 
 TEST(TimeWaitStore, MemoryPerEntry) {
-  auto s = make_store(1u << 16);
-  ASSERT_NE(s, nullptr);
   EXPECT_EQ(TimeWaitStore::kEntryBytes, 32u);
-  // One 64-byte bucket per 8 entries.
-  EXPECT_DOUBLE_EQ(s->index_bytes_per_entry(), 8.0);
-  EXPECT_DOUBLE_EQ(s->bytes_per_entry(), 48.0);
-  EXPECT_EQ(s->memory_bytes(), size_t{48} << 16);
+  EXPECT_EQ(TimeWaitStore::kLinkBytes, 8u);
+  for (uint32_t cap : {1u, 6u, 7u, 1000u, 1u << 16}) {
+    SCOPED_TRACE(cap);
+    auto s = make_store(cap);
+    ASSERT_NE(s, nullptr);
+    // One 64-byte bucket per 6 entries, rounded up.
+    const size_t index = 64 * size_t{(cap + 5) / 6};
+    EXPECT_EQ(s->memory_bytes(), size_t{40} * cap + index);
+    EXPECT_DOUBLE_EQ(s->index_bytes_per_entry(), static_cast<double>(index) / cap);
+    EXPECT_DOUBLE_EQ(s->bytes_per_entry(), 40.0 + s->index_bytes_per_entry());
+  }
 }
 
 TEST(TimeWaitStore, FieldsRoundTrip) {
@@ -235,6 +240,55 @@ TEST(TimeWaitStore, ExpireCallbackMayUseTheStore) {
   EXPECT_NE(s->find(make_key(101), mix_hash(make_key(101), nullptr)), TimeWaitStore::kNone);
 }
 
+// Expiry in batches: f may insert (due entries included) and erase while a
+// long expire() runs; every key it is given is already gone, FIFO order holds
+// across batches, and nothing is lost or given twice.
+TEST(TimeWaitStore, ExpireCallbackMutatingAcrossBatches) {
+  for (bool tail_not_due : {false, true}) {
+    SCOPED_TRACE(tail_not_due);
+    auto s = make_store(100);
+    ASSERT_NE(s, nullptr);
+    std::map<uint64_t, uint32_t> order;  // key -> insertion rank
+    uint32_t rank = 0;
+    auto add = [&](uint32_t i, uint64_t deadline) {
+      s->insert(make_key(i), mix_hash(make_key(i), nullptr), make_state(i), deadline);
+      order[pack(make_key(i))] = rank++;
+    };
+    for (uint32_t i = 0; i < 50; i++) add(i, 100 + i);
+    // With a newer entry not due, what f adds is raised to its deadline.
+    if (tail_not_due) add(60, 5000);
+    std::vector<uint32_t> ranks;
+    uint32_t erased = 0;
+    auto f = [&](const FourTuple& k, const TimeWaitState&) {
+      EXPECT_EQ(s->find(k, mix_hash(k, nullptr)), TimeWaitStore::kNone);
+      ranks.push_back(order.at(pack(k)));
+      const uint32_t c = static_cast<uint32_t>(ranks.size());
+      if (c <= 10) add(100 + c, 500);
+      if (c <= 20) {
+        const FourTuple victim = make_key(49 - c);
+        const uint32_t h = s->find(victim, mix_hash(victim, nullptr));
+        if (h != TimeWaitStore::kNone) {
+          s->erase(h);
+          erased++;
+        }
+      }
+    };
+    const uint32_t n = s->expire(1000, UINT32_MAX, f);
+    EXPECT_EQ(n, ranks.size());
+    EXPECT_GT(erased, 0u);
+    EXPECT_TRUE(std::is_sorted(ranks.begin(), ranks.end()));
+    EXPECT_EQ(std::adjacent_find(ranks.begin(), ranks.end()), ranks.end());
+    if (tail_not_due) {
+      EXPECT_EQ(n + erased, 50u);
+      EXPECT_EQ(s->size(), 11u);  // key 60 and the ten added by f
+      EXPECT_EQ(s->key(s->oldest()), make_key(60));
+    } else {
+      EXPECT_EQ(n + erased, 60u);  // the ten added by f were due too
+      EXPECT_EQ(s->size(), 0u);
+    }
+  }
+}
+
 // Every signature equal: every key is a tag match for every other and all
 // entries share one spill chain; fill, erase at random, refill, expire.
 TEST(TimeWaitStore, ConstantHash) {
@@ -317,6 +371,17 @@ TEST(TimeWaitStore, SixtyFourBitClocks) {
     EXPECT_EQ(s->expire(start + 5000, 100, f), 1u);  // 0
     EXPECT_EQ(n, 10u);
   }
+  // An emptied store takes any deadline, however far below the ones it had.
+  auto s = make_store(4);
+  ASSERT_NE(s, nullptr);
+  const uint32_t a =
+      s->insert(make_key(0), mix_hash(make_key(0), nullptr), make_state(0), UINT64_MAX - 10).handle;
+  s->erase(a);
+  const uint32_t b =
+      s->insert(make_key(1), mix_hash(make_key(1), nullptr), make_state(1), 1000).handle;
+  EXPECT_EQ(s->deadline_ms(b), 1000u);
+  EXPECT_EQ(s->expire(999, 10, [](const FourTuple&, const TimeWaitState&) {}), 0u);
+  EXPECT_EQ(s->expire(1000, 10, [](const FourTuple&, const TimeWaitState&) {}), 1u);
 }
 
 // ---- randomised model test -------------------------------------------------
