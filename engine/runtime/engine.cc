@@ -1,5 +1,6 @@
 #include "runtime/engine.h"
 
+#include <rte_cpuflags.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -7,6 +8,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_vect.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -149,6 +151,13 @@ int run_engine(const RuntimeConfig& cfg) {
   params.tsc_hz = rte_get_tsc_hz();
   params.tsc_epoch = rte_rdtsc();
   params.workers = queues;
+  // The SipHash batch variant, as DPDK's PMDs pick their vector paths: from
+  // the CPU's flags and the EAL's SIMD width (--force-max-simd-bitwidth).
+  params.sip_lanes =
+      tcp::choose_sip_lanes(rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
+                            rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+                                rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
+                            rte_vect_get_max_simd_bitwidth());
 
   std::vector<WorkerPtr> workers;
   for (uint16_t q = 0; q < queues; q++) {
@@ -169,10 +178,11 @@ int run_engine(const RuntimeConfig& cfg) {
               mac_string(port.mac).c_str(), queues);
   for (uint16_t p : cfg.ports) std::printf(" %u", p);
   std::printf(
-      ", RSS %s, TX TCP checksum %s, syncookies=%s, backlog %u, max_flows %u, max_time_wait %u "
-      "per lcore\n",
+      ", RSS %s, TX TCP checksum %s, SipHash %s, syncookies=%s, backlog %u, max_flows %u, "
+      "max_time_wait %u per lcore\n",
       port.rss ? (port.rss_ip_only ? "on (addresses only)" : "on") : "off",
-      port.tx_tcp_csum ? "offloaded" : "in software", cookie_mode_name(cfg.syncookies),
+      port.tx_tcp_csum ? "offloaded" : "in software", tcp::sip_batch(params.sip_lanes).name,
+      cookie_mode_name(cfg.syncookies),
       cfg.backlog, cfg.max_flows, cfg.max_time_wait);
   std::fflush(stdout);
 

@@ -97,6 +97,8 @@ class Worker {
   Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& p);
 
   // worker_burst.cc
+  // sigs[j] = FlowHash(keys[j]) for j < n, in one SipHash-1-3 batch.
+  void signatures(const tcp::FourTuple* keys, uint16_t n, uint32_t* sigs);
   void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                   const tcp::FourTuple& key, uint32_t sig, int32_t idx, uint32_t tw,
                   const uint64_t* cookie_hash);
@@ -127,7 +129,11 @@ class Worker {
   void set_state_gauge(tcp::State before, tcp::State after);
   // worker_tx.cc
   void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb);
-  // The stateless SYN-ACK for `syn`, from the template of its promise, over `m`.
+  // The stateless SYN-ACK for `syn`, from the template of its promise, over
+  // `m`: written (the burst's fast path counts a burst's worth at once), or
+  // written, counted and queued.
+  void write_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+                           const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
   void send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
                           const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
   bool write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,

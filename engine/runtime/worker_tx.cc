@@ -111,8 +111,8 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
     consume(m);
 }
 
-void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
-                                const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
+void Worker::write_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+                                 const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
   const tcp::SynAckPromise p = tcp::promise_synack(syn.opts, cfg_.endpoint, true);
   const tcp::SynAckTemplate& t =
       synack_tpl_[(p.timestamps ? 4 : 0) | (p.wscale ? 2 : 0) | (p.sack ? 1 : 0)];
@@ -130,6 +130,11 @@ void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Se
   } else {
     m->ol_flags = 0;
   }
+}
+
+void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+                                const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
+  write_cookie_synack(m, f, syn, key, c);
   WorkerCounters& cn = *counters_;
   cn.cookies_sent.add();
   cn.synack_sent.add();

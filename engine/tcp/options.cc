@@ -60,43 +60,9 @@ bool parse_one(uint8_t kind, uint8_t len, const uint8_t* body, TcpOptions& out) 
   }
 }
 
-// The layouts Linux sends, recognised by their fixed bytes: the SYN's
-// MSS,SACK_PERM,TS,NOP,WS and every later segment's NOP,NOP,TS. The generic
-// walk below cost ~140 instructions per SYN (callgrind, bench_synack_path);
-// these cost ~20. Anything else takes the walk.
-bool parse_linux_layout(const uint8_t* p, size_t len, TcpOptions& out) {
-  if (len == 20) {
-    uint64_t head;  // 02 04 m m 04 02 08 0a
-    std::memcpy(&head, p, 8);
-    uint32_t tail;  // 01 03 03 s
-    std::memcpy(&tail, p + 16, 4);
-    if ((head & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
-        (tail & 0x00ffffffu) != 0x00030301u)
-      return false;
-    out.has_mss = true;
-    out.mss = wire::load_be16(p + 2);
-    out.sack_permitted = true;
-    out.has_timestamps = true;
-    out.ts_val = wire::load_be32(p + 8);
-    out.ts_ecr = wire::load_be32(p + 12);
-    out.has_wscale = true;
-    out.wscale = p[19];
-    return true;
-  }
-  if (len == 12 && wire::load_be32(p) == 0x0101080au) {
-    out.has_timestamps = true;
-    out.ts_val = wire::load_be32(p + 4);
-    out.ts_ecr = wire::load_be32(p + 8);
-    return true;
-  }
-  return false;
-}
-
 }  // namespace
 
-bool parse_options(const uint8_t* p, size_t len, TcpOptions& out) {
-  out = TcpOptions{};
-  if (parse_linux_layout(p, len, out)) return true;
+bool parse_options_walk(const uint8_t* p, size_t len, TcpOptions& out) {
   size_t i = 0;
   while (i < len) {
     const uint8_t kind = p[i];

@@ -5,6 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include "wire/byteorder.h"
 
 namespace synack::tcp {
 
@@ -27,7 +30,11 @@ struct TcpOptions {
 // Parses the option bytes between the fixed header and the data offset.
 // Returns false when the list is malformed (length byte < 2, option running past
 // the end, a known option with the wrong length); the segment is then dropped.
+// Inline below: the layouts Linux sends, then the general walk.
 bool parse_options(const uint8_t* p, size_t len, TcpOptions& out);
+
+// The general walk of parse_options(), into a zeroed `out`.
+bool parse_options_walk(const uint8_t* p, size_t len, TcpOptions& out);
 
 // Writes the options set in `o` in the layout Linux uses (MSS, SACK_PERM+TS or
 // NOP,NOP,TS, NOP+WS), padded with NOPs to a multiple of 4. Returns the byte count
@@ -38,5 +45,47 @@ size_t write_options(uint8_t* p, const TcpOptions& o, uint32_t* be_sum = nullptr
 
 // Byte count write_options() would produce, without writing.
 size_t options_length(const TcpOptions& o);
+
+namespace options_detail {
+
+// The layouts Linux sends, recognised by their fixed bytes: the SYN's
+// MSS,SACK_PERM,TS,NOP,WS and every later segment's NOP,NOP,TS. The generic
+// walk costs ~140 instructions per SYN (callgrind, bench_synack_path); these
+// cost ~20.
+inline bool parse_linux_layout(const uint8_t* p, size_t len, TcpOptions& out) {
+  if (len == 20) {
+    uint64_t head;  // 02 04 m m 04 02 08 0a
+    std::memcpy(&head, p, 8);
+    uint32_t tail;  // 01 03 03 s
+    std::memcpy(&tail, p + 16, 4);
+    if ((head & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
+        (tail & 0x00ffffffu) != 0x00030301u)
+      return false;
+    out.has_mss = true;
+    out.mss = wire::load_be16(p + 2);
+    out.sack_permitted = true;
+    out.has_timestamps = true;
+    out.ts_val = wire::load_be32(p + 8);
+    out.ts_ecr = wire::load_be32(p + 12);
+    out.has_wscale = true;
+    out.wscale = p[19];
+    return true;
+  }
+  if (len == 12 && wire::load_be32(p) == 0x0101080au) {
+    out.has_timestamps = true;
+    out.ts_val = wire::load_be32(p + 4);
+    out.ts_ecr = wire::load_be32(p + 8);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace options_detail
+
+inline bool parse_options(const uint8_t* p, size_t len, TcpOptions& out) {
+  out = TcpOptions{};
+  if (options_detail::parse_linux_layout(p, len, out)) return true;
+  return parse_options_walk(p, len, out);
+}
 
 }  // namespace synack::tcp

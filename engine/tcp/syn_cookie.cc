@@ -57,7 +57,8 @@ bool SynCookieCodec::validate_words(const FourTuple& t, const Segment& seg, uint
   const uint32_t isn = seg.ack.raw() - 1;
   const uint32_t age = static_cast<uint32_t>(now_count - isn) & kCountMask;
   if (age > kMaxAge) return false;
-  *out = {word0(t), word1(seg.seq.raw() - 1, now_count - age, (isn >> kIdxShift) & kIdxMask)};
+  const uint32_t idx = (isn >> kIdxShift) & kIdxMask;
+  *out = {word0(t), word1(seg.seq.raw() - 1, now_count - age, idx), idx};
   return true;
 }
 

@@ -4,29 +4,6 @@
 
 namespace synack::tcp {
 
-namespace {
-// Linux TCP_MIN_MSS: a peer MSS below this would make us send tiny segments.
-constexpr uint16_t kMinPeerMss = 88;
-// RFC 9293 3.7.1: the MSS assumed when the SYN carries no MSS option.
-constexpr uint16_t kDefaultPeerMss = 536;
-}  // namespace
-
-SynAckPromise promise_synack(const TcpOptions& syn, const EndpointConfig& cfg, bool stateless) {
-  SynAckPromise p;
-  const uint16_t peer = syn.has_mss && syn.mss != 0 ? std::max(syn.mss, kMinPeerMss)
-                                                    : kDefaultPeerMss;
-  p.peer_mss = std::min(peer, cfg.mss);
-  p.timestamps = syn.has_timestamps;
-  const bool carried = !stateless || p.timestamps;
-  if (syn.has_wscale && carried) {
-    p.wscale = true;
-    p.peer_wscale = std::min(syn.wscale, kMaxWscale);
-    p.our_wscale = std::min(cfg.rcv_wscale, kMaxWscale);
-  }
-  p.sack = syn.sack_permitted && carried;
-  return p;
-}
-
 SynAckPromise promise_of(const Tcb& tcb) {
   SynAckPromise p;
   p.peer_mss = tcb.snd_mss;

@@ -27,6 +27,7 @@ struct SynAckPromise {
 // (cookie) SYN-ACK can remember window scale and SACK-permitted only in the
 // low bits of its TSval, so without timestamps it offers neither (as Linux).
 // ECN (RFC 3168) is never offered: we set no ECT and could not echo CE.
+// Inline below: once per SYN on the hot path.
 SynAckPromise promise_synack(const TcpOptions& syn, const EndpointConfig& cfg, bool stateless);
 
 // The promise a TCB in SYN-RECEIVED was created with (for retransmissions).
@@ -39,5 +40,27 @@ TxSegment build_synack(const SynAckPromise& p, const EndpointConfig& cfg, Seq is
 
 // The TCB's negotiated options from a promise (flags, shifts, send MSS).
 void apply_promise(const SynAckPromise& p, Tcb& tcb);
+
+inline SynAckPromise promise_synack(const TcpOptions& syn, const EndpointConfig& cfg,
+                                    bool stateless) {
+  // Linux TCP_MIN_MSS: a peer MSS below this would make us send tiny segments.
+  constexpr uint16_t kMinPeerMss = 88;
+  // RFC 9293 3.7.1: the MSS assumed when the SYN carries no MSS option.
+  constexpr uint16_t kDefaultPeerMss = 536;
+  SynAckPromise p;
+  const uint16_t peer =
+      syn.has_mss && syn.mss != 0 ? (syn.mss > kMinPeerMss ? syn.mss : kMinPeerMss)
+                                  : kDefaultPeerMss;
+  p.peer_mss = peer < cfg.mss ? peer : cfg.mss;
+  p.timestamps = syn.has_timestamps;
+  const bool carried = !stateless || p.timestamps;
+  if (syn.has_wscale && carried) {
+    p.wscale = true;
+    p.peer_wscale = syn.wscale < kMaxWscale ? syn.wscale : kMaxWscale;
+    p.our_wscale = cfg.rcv_wscale < kMaxWscale ? cfg.rcv_wscale : kMaxWscale;
+  }
+  p.sack = syn.sack_permitted && carried;
+  return p;
+}
 
 }  // namespace synack::tcp

@@ -16,12 +16,6 @@ const char* parse_error_name(ParseError e) {
   return i < kNumParseErrors ? kNames[i] : "unknown";
 }
 
-bool martian_source(uint32_t src, const ParseContext& pc) {
-  const uint32_t top = src >> 24;
-  return top == 0 || top == 127 || (src >> 28) >= 0xe || src == pc.our_ip ||
-         (pc.our_broadcast != 0 && src == pc.our_broadcast);
-}
-
 namespace {
 
 bool group_mac(const MacAddr& m) {

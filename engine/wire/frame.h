@@ -52,7 +52,11 @@ struct ParseContext {
 // network" 0/8, loopback 127/8, multicast 224/4, reserved 240/4 with the
 // limited broadcast, our own address (a reflected land attack) and the
 // directed broadcast of our prefix.
-bool martian_source(uint32_t src, const ParseContext& pc);
+inline bool martian_source(uint32_t src, const ParseContext& pc) {
+  const uint32_t top = src >> 24;
+  return top == 0 || top == 127 || (src >> 28) >= 0xe || src == pc.our_ip ||
+         (pc.our_broadcast != 0 && src == pc.our_broadcast);
+}
 
 // Parses `len` bytes at `data`. On kOk, `f` describes the frame and it is for
 // us: IPv4 to our address (unicast, or ARP to any MAC), from a legal source.
