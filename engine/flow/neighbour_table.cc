@@ -33,12 +33,6 @@ NeighbourTable::NeighbourTable(const Config& cfg) : cfg_(cfg) {
   cfg_.max_requests_per_s = std::clamp<uint32_t>(cfg_.max_requests_per_s, 1, kMaxRequestsPerSecond);
 }
 
-int NeighbourTable::find(uint32_t ip) const {
-  for (uint32_t i = 0; i < kEntries; i++)
-    if (ips_[i] == ip) return static_cast<int>(i);
-  return -1;
-}
-
 uint32_t NeighbourTable::size() const {
   return static_cast<uint32_t>(
       std::count_if(ips_, ips_ + kEntries, [](uint32_t ip) { return ip != 0; }));
@@ -105,6 +99,7 @@ int NeighbourTable::take_slot(uint32_t ip, uint64_t now_ms, bool may_evict) {
     return -1;
   }
   ips_[slot] = ip;
+  hint_[hint_of(ip)] = static_cast<uint8_t>(slot);
   entries_[slot] = Entry{};
   entries_[slot].state = NeighbourState::kIncomplete;
   entries_[slot].t_req = now_ms;

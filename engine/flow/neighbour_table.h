@@ -73,10 +73,8 @@ class NeighbourTable {
   // The MAC of a REACHABLE entry, else nullptr. Reflects the state as of the
   // last need_request or on_arp for ip (call need_request first).
   const wire::MacAddr* lookup(uint32_t ip) const {
-    for (uint32_t i = 0; i < kEntries; i++)
-      if (ips_[i] == ip && ip != 0)
-        return entries_[i].state == NeighbourState::kReachable ? &entries_[i].mac : nullptr;
-    return nullptr;
+    const int i = ip == 0 ? -1 : find(ip);
+    return i >= 0 && entries_[i].state == NeighbourState::kReachable ? &entries_[i].mac : nullptr;
   }
 
   // true: send an ARP request for ip now (the table counts it as sent).
@@ -102,7 +100,20 @@ class NeighbourTable {
     uint64_t t_use = 0;    // the last need_request for it, or when the entry was made
   };
 
-  int find(uint32_t ip) const;
+  // The slot holding ip, or -1 (ip 0 finds a free slot). The slot its hash
+  // last pointed at first (a next hop's every use finds it there unless
+  // another took that hint since), else a scan.
+  static uint32_t hint_of(uint32_t ip) {
+    static_assert(kEntries == 64, "the hash keeps 6 bits");
+    return (ip * 0x9e3779b1u) >> 26;
+  }
+  int find(uint32_t ip) const {
+    const uint32_t h = hint_[hint_of(ip)];
+    if (ips_[h] == ip) return static_cast<int>(h);
+    for (uint32_t i = 0; i < kEntries; i++)
+      if (ips_[i] == ip) return static_cast<int>(i);
+    return -1;
+  }
   // The state `e` is in at now: unanswered tries run out -> FAILED.
   NeighbourState settled(const Entry& e, uint64_t now_ms) const;
   void settle(Entry& e, uint64_t now_ms);
@@ -111,6 +122,7 @@ class NeighbourTable {
 
   Config cfg_;
   uint32_t ips_[kEntries] = {};  // apart from the entries: lookup scans 256 bytes; 0 = free
+  uint8_t hint_[kEntries] = {};  // hint_of(ip) -> the slot ip was last given
   Entry entries_[kEntries];
   uint64_t sent_[kMaxRequestsPerSecond] = {};  // times of the last requests, a ring
   uint32_t sent_head_ = 0;
