@@ -1,4 +1,5 @@
-"""Odd segments for a listening port with no connection, and the class of the
+"""Odd segments for a listening port with no connection (and, for the other
+form of RST, a closed port), and the class of the
 answer each one gets, so that two TCP listeners (synack in its modes, the Linux
 kernel) can be compared segment by segment.
 
@@ -15,6 +16,7 @@ FLAG_LETTERS = (("S", SYN), ("F", FIN), ("R", RST), ("P", PSH), ("A", ACK), ("U"
                 ("E", ECE), ("C", CWR))
 PAYLOAD = b"GET / HTTP/1.0\r\n\r\n"
 SYN_TSVAL = 0x01020304
+LISTEN_PORT, CLOSED_PORT = 80, 81
 
 
 def flag_str(f):
@@ -84,6 +86,7 @@ class Case:
     sport: int
     seq: int
     ack: int
+    dport: int = LISTEN_PORT
 
     @property
     def opts(self):
@@ -102,8 +105,9 @@ class Case:
         return all(self.flags & b for b in bits)
 
     def describe(self):
-        return "%s%s opts=%s" % (flag_str(self.flags), "+data" if self.payload else "",
-                                 self.layout)
+        return "%s%s opts=%s%s" % (flag_str(self.flags), "+data" if self.payload else "",
+                                   self.layout,
+                                   " port=%d" % self.dport if self.dport != LISTEN_PORT else "")
 
 
 def cases(first_port=20000, seed=7):
@@ -111,16 +115,18 @@ def cases(first_port=20000, seed=7):
     seeded generator, so every run sends the same segments):
       1. all 256 flag bytes, no payload, no options;
       2. all 256 flag bytes with a payload and Linux's SYN options;
-      3. every option layout with each of LAYOUT_FLAGS (ACK|PSH with a payload).
+      3. every option layout with each of LAYOUT_FLAGS (ACK|PSH with a payload);
+      4. all 256 flag bytes with a payload to a closed port (RFC 9293 3.10.7.1:
+         the RST's form depends on the ACK bit, its ACK on SEG.LEN).
     Each flag byte is seen with and without payload; each option layout with
     the flags whose answer depends on options."""
     rng = random.Random(seed)
     out = []
 
-    def add(flags, layout, payload):
+    def add(flags, layout, payload, dport=LISTEN_PORT):
         i = len(out)
         out.append(Case(i, flags, layout, payload, first_port + i, rng.getrandbits(32),
-                        rng.getrandbits(32)))
+                        rng.getrandbits(32), dport))
 
     for f in range(256):
         add(f, "none", b"")
@@ -129,6 +135,8 @@ def cases(first_port=20000, seed=7):
     for layout in LAYOUTS:
         for f in LAYOUT_FLAGS:
             add(f, layout, PAYLOAD if f & PSH else b"")
+    for f in range(256):
+        add(f, "none", PAYLOAD, CLOSED_PORT)
     return out
 
 

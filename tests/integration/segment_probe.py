@@ -90,7 +90,7 @@ class Prober:
                 d["t"] = time.time()
                 into.append(d)
 
-    def run(self, cases, dport=80, window=0.6, gap=0.0005):
+    def run(self, cases, window=0.8, gap=0.0005):
         """Sends every case (one every `gap` seconds) and returns
         {case.index: [replies]} with the replies that came within `window`
         seconds of their segment (a retransmitted SYN-ACK, 1 s later at the
@@ -98,12 +98,12 @@ class Prober:
         got, sent_at = [], {}
         for c in cases:
             sent_at[c.sport] = (c, time.time())
-            self.send(c.sport, dport, c.seq, c.ack, c.flags, c.opts, c.payload)
+            self.send(c.sport, c.dport, c.seq, c.ack, c.flags, c.opts, c.payload)
             self._drain(time.time() + gap, got)
         self._drain(time.time() + window, got)
         out = {c.index: [] for c in cases}
         for r in got:
             hit = sent_at.get(r["dport"])
-            if hit and r["sport"] == dport and r["t"] - hit[1] <= window:
+            if hit and r["sport"] == hit[0].dport and r["t"] - hit[1] <= window:
                 out[hit[0].index].append(r)
         return out

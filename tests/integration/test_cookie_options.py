@@ -104,9 +104,11 @@ def _cookie_fetch(timestamps, rcvbuf=RCVBUF):
             check(st["cookies_sent"] == 1 and st["cookies_validated"] == 1,
                   "cookies sent %s validated %s" % (st["cookies_sent"], st["cookies_validated"]))
             check(st["mbufs_in_use"] == 0, "mbufs_in_use %s" % st["mbufs_in_use"])
-            print("    timestamps=%d rcvbuf=%d: client WS %s, SYN-ACK ws=%r sack=%r ts=%r, %d bytes, max in flight %d, "
+            print("    timestamps=%d rcvbuf=%d: client WS %s, SYN-ACK ws=%r sack=%r ts=%r, "
+                  "%d bytes, max in flight %d, "
                   "client window field <= %d, window full %d times" %
-                  (timestamps, rcvbuf, syn[0][0], ws, sack, bool(ts), len(data), max(flight), biggest_raw, full))
+                  (timestamps, rcvbuf, syn[0][0], ws, sack, bool(ts), len(data), max(flight),
+                   biggest_raw, full))
     finally:
         for p in (resp, got):
             if os.path.exists(p):

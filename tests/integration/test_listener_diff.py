@@ -2,8 +2,8 @@
 
 Every case of segment_cases.cases() (all 256 flag bytes with and without
 payload, and every option layout with SYN, ECN-setup SYN, ACK and ACK+data)
-goes to port 80 of a listener with no connection, from its own source port and
-ISN, and the answer is reduced to a class (segment_cases.classify): no reply,
+goes to port 80 of a listener with no connection (and all 256 flag bytes with
+data to closed port 81), from its own source port and ISN, and the answer is reduced to a class (segment_cases.classify): no reply,
 a RST and its seq/ack relative to the segment, or a SYN-ACK with the options
 and flags it promises.
 
@@ -52,13 +52,22 @@ BOTH = frozenset({"stateful", "cookie"})
 COOKIE = frozenset({"cookie"})
 
 
+def _listen_syn(c):
+    """A SYN a listener answers with a SYN-ACK (RFC 9293 3.10.7.2)."""
+    return c.dport == sc.LISTEN_PORT and c.flags & (sc.SYN | sc.ACK | sc.RST | sc.FIN) == sc.SYN
+
+
 def _ecn_setup_syn(c):
-    return c.has(sc.SYN, sc.ECE, sc.CWR) and not c.flags & (sc.RST | sc.ACK | sc.FIN)
+    return _listen_syn(c) and c.has(sc.ECE, sc.CWR)
 
 
 def _cookie_syn_without_ts(c):
-    return (c.flags & (sc.SYN | sc.ACK | sc.RST | sc.FIN) == sc.SYN and not c.malformed and
-            b"\x08\x0a" not in c.opts and c.layout != "md5")
+    return _listen_syn(c) and not c.malformed and b"\x08\x0a" not in c.opts and c.layout != "md5"
+
+
+def _listen_syn_fin(c):
+    return (c.dport == sc.LISTEN_PORT and
+            c.flags & (sc.SYN | sc.FIN | sc.ACK | sc.RST) == sc.SYN | sc.FIN)
 
 
 KNOWN = [
@@ -69,8 +78,7 @@ KNOWN = [
     Known("TCP-MD5 option, no key", lambda c: c.layout == "md5", BOTH, AS_LINUX, r"-",
           "RFC 2385 / Linux TCPMD5UNEXPECTED: a segment with a kind-19 option is dropped when no "
           "key is configured, counted as tcp_md5_unexpected; synack today ignores the option"),
-    Known("SYN+FIN to a cookie listener",
-          lambda c: c.flags & (sc.SYN | sc.FIN | sc.ACK | sc.RST) == sc.SYN | sc.FIN, COOKIE, AS_LINUX, r"-",
+    Known("SYN+FIN to a cookie listener", _listen_syn_fin, COOKIE, AS_LINUX, r"-",
           "Linux (and synack's stateful path) drop SYN+FIN; synack's cookie path answers it"),
     Known("cookie SYN-ACK without timestamps", _cookie_syn_without_ts, COOKIE, AS_LINUX,
           r"SA ack=seq\+1 \[mss\]",
@@ -139,9 +147,7 @@ def synack_target(mode, fill_backlog=False):
         finally:
             p.close()
         st = eng.stop_and_stats()
-    bad = [r for rs in replies.values() for r in rs if not r["csum_ok"]]
-    check(not bad, "%s: %d replies with a bad TCP checksum, e.g. %s" % (mode, len(bad), bad[:1]))
-    check(st["mbufs_in_use"] == 0, "%s: mbufs_in_use %s" % (mode, st["mbufs_in_use"]))
+    st["bad_checksums"] = [r for rs in replies.values() for r in rs if not r["csum_ok"]]
     return {c.index: sc.classify(c, replies[c.index]) for c in CASES}, st
 
 
@@ -162,7 +168,8 @@ def compare(kind, linux, synack):
         k = known_for(c, kind)
         lc = linux[c.index]
         if k is not None and k.linux is not None and not re.fullmatch(k.linux, lc):
-            groups["KNOWN[%s] expects Linux %r, Linux answered %r" % (k.name, k.linux, lc)].append(c)
+            groups["KNOWN[%s] expects Linux %r, Linux answered %r" %
+                   (k.name, k.linux, lc)].append(c)
         want = expected_synack(k, lc)
         wrong = defaultdict(list)  # synack's class -> the targets that gave it
         for name, res in synack.items():
@@ -183,6 +190,9 @@ def _modes_agree(a_name, a, b_name, b):
 
 
 def _check_counted(name, st, cookies):
+    bad = st["bad_checksums"]
+    check(not bad, "%s: %d replies with a bad TCP checksum, e.g. %s" % (name, len(bad), bad[:1]))
+    check(st["mbufs_in_use"] == 0, "%s: mbufs_in_use %s at exit" % (name, st["mbufs_in_use"]))
     d = st["drops"]
     check(d.get("bad_tcp_options") == MALFORMED_CASES,
           "%s: drops.bad_tcp_options %s, want %d (one per malformed case)" %
