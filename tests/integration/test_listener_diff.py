@@ -3,9 +3,9 @@
 Every case of segment_cases.cases() (all 256 flag bytes with and without
 payload, and every option layout with SYN, ECN-setup SYN, ACK and ACK+data)
 goes to port 80 of a listener with no connection (and all 256 flag bytes with
-data to closed port 81), from its own source port and ISN, and the answer is reduced to a class (segment_cases.classify): no reply,
-a RST and its seq/ack relative to the segment, or a SYN-ACK with the options
-and flags it promises.
+data to closed port 81), from its own source port and ISN, and the answer is
+reduced to a class (segment_cases.classify): no reply, a RST and its seq/ack
+relative to the segment, or a SYN-ACK with the options and flags it promises.
 
   synack stateful (--syncookies=never, overload with an empty backlog)
       must answer as Linux with net.ipv4.tcp_syncookies=0;

@@ -2,11 +2,11 @@
 TIME-WAIT (the engine closes actively, so it holds TIME-WAIT for every one).
 
 The kernel client has no TIME-WAIT of its own (it closes passively) and its
-connect() takes the even half of its 28k-port range (about 14k ports: with a
-large table, 14.1k TIME-WAIT entries are left at the end), so it reuses ports
-long before synack's TIME-WAIT entries expire: a newer SYN reopens such an entry (RFC 6191, RFC 9293 3.10.7.4 /
-RFC 1122 4.2.2.13), and a table full of TIME-WAIT must not refuse new
-connections."""
+connect() takes ports from its ~28k-port ephemeral range (Linux prefers the
+even half for connect()), so it reuses ports long before synack's TIME-WAIT
+entries expire: a newer SYN reopens such an entry (RFC 6191, RFC 9293
+3.10.7.4 / RFC 1122 4.2.2.13), and a table full of TIME-WAIT must not refuse
+new connections."""
 import re
 import time
 
