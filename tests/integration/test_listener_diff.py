@@ -193,6 +193,7 @@ def _check_counted(name, st, cookies):
     bad = st["bad_checksums"]
     check(not bad, "%s: %d replies with a bad TCP checksum, e.g. %s" % (name, len(bad), bad[:1]))
     check(st["mbufs_in_use"] == 0, "%s: mbufs_in_use %s at exit" % (name, st["mbufs_in_use"]))
+    check((st["cookies_sent"] > 0) == cookies, "%s: cookies_sent %s" % (name, st["cookies_sent"]))
     d = st["drops"]
     check(d.get("bad_tcp_options") == MALFORMED_CASES,
           "%s: drops.bad_tcp_options %s, want %d (one per malformed case)" %
@@ -200,7 +201,6 @@ def _check_counted(name, st, cookies):
     check(d.get("tcp_md5_unexpected") == MD5_CASES,
           "%s: drops.tcp_md5_unexpected %s, want %d" % (name, d.get("tcp_md5_unexpected"),
                                                         MD5_CASES))
-    check((st["cookies_sent"] > 0) == cookies, "%s: cookies_sent %s" % (name, st["cookies_sent"]))
 
 
 def _run_pair(kind, syncookies, targets):
