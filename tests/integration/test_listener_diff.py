@@ -177,7 +177,9 @@ def compare(kind, linux, synack):
                 wrong[res[c.index]].append(name)
         for got, names in wrong.items():
             groups["%s: synack %r, want %r (Linux %r)%s" % (
-                "+".join(names), got, want, lc, " [%s]" % k.name if k else "")].append(c)
+                "+".join(names), got, want, lc,
+                " [%s%s]" % (k.name, ", lead to confirm" if k.confirm else "") if k else "")
+            ].append(c)
     return groups
 
 
