@@ -14,6 +14,18 @@ DEFINE_string(ip, "",
               "IPv4 address the engine owns on its port, with an optional /prefix of its subnet "
               "(whose directed broadcast is then never answered) (required)");
 DEFINE_string(ports, "80", "comma-separated TCP ports to listen on");
+DEFINE_string(mode, "server", "server (answer connections) | client (open them: --target)");
+DEFINE_string(target, "", "client: IP:PORT to connect to");
+DEFINE_uint32(rate, 0, "client: new connections per second over all lcores (0 = as fast as the "
+                       "target allows, --concurrency at a time)");
+DEFINE_uint64(connections, 0, "client: connections in total (0 = until --duration_s)");
+DEFINE_uint32(concurrency, 100, "client: connections open at once, over all lcores");
+DEFINE_uint32(requests_per_connection, 1, "client: request/response rounds per connection");
+DEFINE_string(request, "",
+              "client: file whose bytes are each request (default: GET / HTTP/1.1 for the "
+              "target, with 'Connection: close' when there is one request per connection)");
+DEFINE_string(src_ips, "", "client: FIRST-LAST, the source addresses the engine owns (default --ip)");
+DEFINE_string(gateway, "", "client: next hop to resolve with ARP instead of the target");
 DEFINE_uint32(port_id, 0, "DPDK port to use");
 DEFINE_uint32(num_mbufs, 16383, "mbufs in the packet pool");
 DEFINE_uint32(mbuf_cache, 256, "per-lcore mempool cache size");
@@ -154,8 +166,113 @@ bool parse_ipv4(const std::string& s, uint32_t* out) {
   return true;
 }
 
+bool parse_ip_port(const std::string& s, uint32_t* ip, uint16_t* port) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos || !parse_ipv4(s.substr(0, colon), ip)) return false;
+  const std::string p = s.substr(colon + 1);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long v = std::strtoul(p.c_str(), &end, 10);
+  if (p.empty() || *end || errno || v == 0 || v > 65535) return false;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+namespace {
+
+bool unicast_host(uint32_t ip) {
+  return ip != 0 && (ip >> 28) < 0xe && (ip >> 24) != 0 && (ip >> 24) != 127;
+}
+
+bool read_file_flag(const char* flag, const std::string& path, std::vector<uint8_t>* out,
+                    std::string* err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = bad(flag, path, std::strerror(errno));
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (out->size() > (1u << 20)) {
+    *err = bad(flag, path, "larger than 1 MiB");
+    return false;
+  }
+  if (out->empty()) {
+    *err = bad(flag, path, "is empty");
+    return false;
+  }
+  return true;
+}
+
+bool build_client(runtime::RuntimeConfig* cfg, std::string* err) {
+  auto& c = cfg->client;
+  if (FLAGS_target.empty()) {
+    *err = "--mode=client needs --target=IP:PORT (the server to connect to)";
+    return false;
+  }
+  if (!parse_ip_port(FLAGS_target, &c.target_ip, &c.target_port) || !unicast_host(c.target_ip)) {
+    *err = bad("target", FLAGS_target, "not a unicast IPv4 address and a port (1-65535)");
+    return false;
+  }
+  if (!FLAGS_gateway.empty() && (!parse_ipv4(FLAGS_gateway, &c.gateway_ip) ||
+                                 !unicast_host(c.gateway_ip))) {
+    *err = bad("gateway", FLAGS_gateway, "not a unicast IPv4 address");
+    return false;
+  }
+  c.rate = FLAGS_rate;
+  c.connections = FLAGS_connections;
+  if (!range("concurrency", FLAGS_concurrency, 1, 1u << 24, err)) return false;
+  c.concurrency = FLAGS_concurrency;
+  if (!range("requests_per_connection", FLAGS_requests_per_connection, 1, 65535, err))
+    return false;
+  c.requests_per_connection = FLAGS_requests_per_connection;
+  if (!FLAGS_request.empty()) return read_file_flag("request", FLAGS_request, &c.request, err);
+  std::string host;
+  {
+    char b[20];
+    const uint32_t t = c.target_ip;
+    std::snprintf(b, sizeof b, "%u.%u.%u.%u", t >> 24, (t >> 16) & 0xff, (t >> 8) & 0xff, t & 0xff);
+    host = b;
+  }
+  // One request per connection: it says so (RFC 9112 9.6), and the server
+  // closes after its response. More: a persistent connection.
+  const std::string req = "GET / HTTP/1.1\r\nHost: " + host + "\r\n" +
+                          (c.requests_per_connection == 1 ? "Connection: close\r\n" : "") +
+                          "\r\n";
+  c.request.assign(req.begin(), req.end());
+  return true;
+}
+
+}  // namespace
+
 bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
-  if (FLAGS_ip.empty()) {
+  if (FLAGS_mode == "client") {
+    cfg->client_mode = true;
+  } else if (FLAGS_mode != "server") {
+    *err = bad("mode", FLAGS_mode, "must be server or client");
+    return false;
+  }
+  if (!FLAGS_src_ips.empty()) {
+    const size_t dash = FLAGS_src_ips.find('-');
+    uint32_t first = 0, last = 0;
+    if (dash == std::string::npos || !parse_ipv4(FLAGS_src_ips.substr(0, dash), &first) ||
+        !parse_ipv4(FLAGS_src_ips.substr(dash + 1), &last) || !unicast_host(first) ||
+        !unicast_host(last) || last < first || last - first >= 1024) {
+      *err = bad("src_ips", FLAGS_src_ips,
+                 "must be FIRST-LAST, unicast IPv4 addresses, at most 1024 of them");
+      return false;
+    }
+    if (!cfg->client_mode) {
+      *err = "--src_ips is for --mode=client";
+      return false;
+    }
+    uint32_t ip = 0;
+    if (!FLAGS_ip.empty() && (!parse_ipv4(FLAGS_ip, &ip) || ip != first)) {
+      *err = bad("ip", FLAGS_ip, "must be the first of --src_ips (or left out)");
+      return false;
+    }
+    if (FLAGS_ip.empty()) FLAGS_ip = FLAGS_src_ips.substr(0, dash);
+    cfg->ip_last = last;
+  }
     *err = "--ip is required: the IPv4 address the engine answers for (e.g. --ip=198.18.0.2)";
     return false;
   }
@@ -289,6 +406,14 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
            "wait for a close that does not come (RFC 9112 9.6); use --close=active";
     return false;
   }
+  if (cfg->client_mode) {
+    if (!build_client(cfg, err)) return false;
+  } else if (!FLAGS_target.empty() || FLAGS_rate || FLAGS_connections ||
+             !FLAGS_request.empty() || !FLAGS_gateway.empty()) {
+    *err = "--target, --rate, --connections, --request and --gateway are for --mode=client";
+    return false;
+  }
+  if (cfg->ip_last == 0) cfg->ip_last = cfg->ip;
   cfg->stats_interval_s = FLAGS_stats_interval_s;
   cfg->duration_s = FLAGS_duration_s;
   cfg->stats_json = FLAGS_stats_json;

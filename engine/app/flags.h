@@ -14,4 +14,7 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err);
 // Parses "a.b.c.d" strictly (no leading zeros ambiguity, each part 0-255).
 bool parse_ipv4(const std::string& s, uint32_t* out);
 
+// "a.b.c.d:port", the port 1-65535.
+bool parse_ip_port(const std::string& s, uint32_t* ip, uint16_t* port);
+
 }  // namespace synack::app

@@ -14,8 +14,23 @@ enum class CookieMode : uint8_t { kNever, kOverload, kAlways };
 const char* cookie_mode_name(CookieMode m);
 bool parse_cookie_mode(const std::string& s, CookieMode* out);
 
+// --mode=client: synack opens the connections (issue 9, README "Client mode").
+struct ClientConfig {
+  uint32_t target_ip = 0;  // host order
+  uint16_t target_port = 0;
+  uint32_t gateway_ip = 0;  // next hop to resolve; 0 = the target itself
+  uint32_t rate = 0;        // new connections per second over all lcores; 0 = closed loop
+  uint64_t connections = 0;  // in total; 0 = until --duration_s
+  uint32_t concurrency = 100;  // open at once, over all lcores
+  uint32_t requests_per_connection = 1;
+  std::vector<uint8_t> request;
+};
+
 struct RuntimeConfig {
-  uint32_t ip = 0;                  // our IPv4 address, host order
+  bool client_mode = false;         // --mode=client
+  ClientConfig client;
+  uint32_t ip = 0;                  // our IPv4 address (the first of --src_ips), host order
+  uint32_t ip_last = 0;             // the last address we own (--src_ips); == ip without it
   uint8_t prefix_len = 32;          // of our subnet: its directed broadcast is a martian source
   std::vector<uint16_t> ports{80};  // listening ports
   uint16_t port_id = 0;             // DPDK port

@@ -22,6 +22,15 @@ const char* reply_kind_name(ReplyKind k) {
   return kNames[static_cast<int>(k)];
 }
 
+const char* client_failure_name(ClientFailure f) {
+  static constexpr const char* kNames[] = {
+#define SYNACK_CLIENT_FAILURE_NAME(name) #name,
+      SYNACK_CLIENT_FAILURES(SYNACK_CLIENT_FAILURE_NAME)
+#undef SYNACK_CLIENT_FAILURE_NAME
+  };
+  return kNames[static_cast<int>(f)];
+}
+
 void CounterTotals::accumulate(const WorkerCounters& w) {
 #define SYNACK_SUM(name, desc) name += w.name.get();
   SYNACK_COUNTERS(SYNACK_SUM)
@@ -30,6 +39,9 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
   for (int i = 0; i < tcp::kNumDrops; i++) rejected[i] += w.rejected[i].get();
   for (int i = 0; i < kNumReplyKinds; i++) answered[i] += w.answered[i].get();
   for (int i = 0; i < tcp::kNumStates; i++) states[i] += w.states[i].get();
+  for (int i = 0; i < kNumClientFailures; i++) failed[i] += w.failed[i].get();
+  open_connections += w.open_connections.get();
+  lcores_done += w.client_done.get();
   active_flows += w.active_flows.get();
   time_wait_flows += w.time_wait_flows.get();
   if (w.half_open_peak.get() > half_open_peak) half_open_peak = w.half_open_peak.get();
@@ -39,6 +51,12 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
 uint64_t CounterTotals::total_drops() const {
   uint64_t n = 0;
   for (uint64_t d : drops) n += d;
+  return n;
+}
+
+uint64_t CounterTotals::total_failed() const {
+  uint64_t n = 0;
+  for (uint64_t f : failed) n += f;
   return n;
 }
 

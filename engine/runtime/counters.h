@@ -55,7 +55,12 @@ namespace synack::runtime {
   X(cookies_too_old, "ACKs to a listener whose cookie was past its lifetime")                   \
   X(syncookie_mode_switches, "overload mode switching between backlog and cookies")             \
   X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                              \
-  X(timer_expiries, "timers fired")
+  X(timer_expiries, "timers fired")                                                             \
+  X(arp_requests_sent, "ARP requests for the client's next hop")                                \
+  X(connections_started, "client connections opened (SYN sent)")                                \
+  X(connections_completed, "client connections with every response, closed cleanly")           \
+  X(requests_sent, "client requests sent")                                                      \
+  X(responses_received, "client responses received whole")
 
 // The kinds of reply a received frame can get (the keys of "answered").
 #define SYNACK_REPLY_KINDS(X) \
@@ -66,6 +71,27 @@ namespace synack::runtime {
   X(rst)                      \
   X(ack)                      \
   X(data)
+
+// Why a client connection failed (the keys of "connections_failed").
+#define SYNACK_CLIENT_FAILURES(X)                                          \
+  X(refused)         /* a RST answered our SYN */                          \
+  X(reset)           /* a RST later */                                     \
+  X(timed_out)       /* SYN or data retransmissions ran out */             \
+  X(no_arp)          /* the next hop never answered ARP */                 \
+  X(ports_exhausted) /* no free source port that steers to this lcore */   \
+  X(truncated)       /* the server closed (or garbled) before a whole response */
+
+enum class ClientFailure : uint8_t {
+#define SYNACK_CLIENT_FAILURE_ENUM(name) name,
+  SYNACK_CLIENT_FAILURES(SYNACK_CLIENT_FAILURE_ENUM)
+#undef SYNACK_CLIENT_FAILURE_ENUM
+};
+inline constexpr int kNumClientFailures = 0
+#define SYNACK_CLIENT_FAILURE_COUNT(name) +1
+    SYNACK_CLIENT_FAILURES(SYNACK_CLIENT_FAILURE_COUNT)
+#undef SYNACK_CLIENT_FAILURE_COUNT
+    ;
+const char* client_failure_name(ClientFailure f);
 
 // The runtime's own drop reasons, after the wire and TCP layers' lists.
 // X(enumerator, counter name)
@@ -138,7 +164,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter drops[kNumDropReasons];
   Counter rejected[tcp::kNumDrops];  // answered, not taken: by the TCP layer's reason
   Counter answered[kNumReplyKinds];
+  Counter failed[kNumClientFailures];
   // Gauges, refreshed by the lcore once per millisecond tick.
+  Counter open_connections;  // client connections not yet completed or failed
+  Counter client_done;       // 1 once the lcore has run its share of --connections
   Counter active_flows;
   Counter time_wait_flows;
   Counter states[tcp::kNumStates];
@@ -147,6 +176,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
 
   void drop(DropReason r) { drops[static_cast<int>(r)].add(); }
   void answer(ReplyKind k) { answered[static_cast<int>(k)].add(); }
+  void fail(ClientFailure f) { failed[static_cast<int>(f)].add(); }
 };
 
 // What the port's driver counts (rte_eth_stats_get), for reporting.
@@ -165,6 +195,9 @@ struct CounterTotals {
   uint64_t drops[kNumDropReasons] = {};
   uint64_t rejected[tcp::kNumDrops] = {};
   uint64_t answered[kNumReplyKinds] = {};
+  uint64_t failed[kNumClientFailures] = {};
+  uint64_t open_connections = 0;
+  uint64_t lcores_done = 0;
   uint64_t active_flows = 0;
   uint64_t time_wait_flows = 0;
   uint64_t states[tcp::kNumStates] = {};
@@ -175,6 +208,7 @@ struct CounterTotals {
   void accumulate(const WorkerCounters& w);
   uint64_t total_drops() const;
   uint64_t total_answered() const;
+  uint64_t total_failed() const;
   uint64_t state(tcp::State s) const { return states[static_cast<int>(s)]; }
 };
 

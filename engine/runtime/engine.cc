@@ -63,6 +63,16 @@ std::string ip_string(uint32_t ip) {
   return buf;
 }
 
+// Every lcore's connect and response latencies merged (client mode).
+ClientLatency latencies(const std::vector<WorkerPtr>& workers) {
+  ClientLatency l;
+  for (const auto& w : workers) {
+    if (w->connect_latency()) l.connect.merge(*w->connect_latency());
+    if (w->response_latency()) l.response.merge(*w->response_latency());
+  }
+  return l;
+}
+
 CounterTotals sum(const std::vector<WorkerPtr>& workers, uint16_t port_id) {
   CounterTotals t;
   for (const auto& w : workers) t.accumulate(w->counters());
@@ -151,6 +161,13 @@ int run_engine(const RuntimeConfig& cfg) {
   params.tsc_hz = rte_get_tsc_hz();
   params.tsc_epoch = rte_rdtsc();
   params.workers = queues;
+  if (port.rss_key_len != 0 && !port.reta.empty()) {
+    params.rss_key = port.rss_key;
+    params.rss_key_len = port.rss_key_len;
+    params.reta = port.reta.data();
+    params.reta_size = static_cast<uint32_t>(port.reta.size());
+    params.rss_l4 = port.rss_l4;
+  }
   // The SipHash batch variant, as DPDK's PMDs pick their vector paths: from
   // the CPU's flags and the EAL's SIMD width (--force-max-simd-bitwidth).
   params.sip_lanes =
@@ -176,7 +193,11 @@ int run_engine(const RuntimeConfig& cfg) {
   std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s), ports",
               ip_string(cfg.ip).c_str(), cfg.port_id, port.driver.c_str(),
               mac_string(port.mac).c_str(), queues);
-  for (uint16_t p : cfg.ports) std::printf(" %u", p);
+  if (cfg.client_mode) {
+    std::printf(" client to %s:%u", ip_string(cfg.client.target_ip).c_str(), cfg.client.target_port);
+  } else {
+    for (uint16_t p : cfg.ports) std::printf(" %u", p);
+  }
   std::printf(
       ", RSS %s, TX TCP checksum %s, SipHash %s, syncookies=%s, backlog %u, max_flows %u, "
       "max_time_wait %u per lcore\n",
@@ -209,12 +230,19 @@ int run_engine(const RuntimeConfig& cfg) {
     usleep(50 * 1000);
     uint64_t now = rte_rdtsc();
     if (cfg.duration_s && now - start >= cfg.duration_s * hz) break;
+    // A client run ends when every lcore has run its share of --connections.
+    if (cfg.client_mode && cfg.client.connections != 0 &&
+        sum(workers, cfg.port_id).lcores_done == queues)
+      break;
     if (cfg.stats_interval_s && now - last_stats >= cfg.stats_interval_s * hz) {
       CounterTotals cur = sum(workers, cfg.port_id);
-      std::printf(
-          "synack: %s\n",
-          format_stats_line(cur, prev, double(now - last_stats) / double(hz), control.cookie_mode())
-              .c_str());
+      const double dt = double(now - last_stats) / double(hz);
+      if (cfg.client_mode) {
+        std::printf("client: %s\n", format_client_line(cur, prev, dt, latencies(workers)).c_str());
+      } else {
+        std::printf("synack: %s\n",
+                    format_stats_line(cur, prev, dt, control.cookie_mode()).c_str());
+      }
       std::fflush(stdout);
       prev = cur;
       last_stats = now;
@@ -237,6 +265,10 @@ int run_engine(const RuntimeConfig& cfg) {
     report.time_wait_bytes += w->time_wait_bytes();
   }
   report.flow_capacity = uint64_t{cfg.max_flows} * queues;
+  if (cfg.client_mode) {
+    report.client = true;
+    report.latency = latencies(workers);
+  }
   report.time_wait_capacity = uint64_t{cfg.max_time_wait} * queues;
   report.workers = queues;
   report.mode = control.cookie_mode();

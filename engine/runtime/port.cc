@@ -57,6 +57,7 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     }
     info->rss = true;
     info->rss_ip_only = ip_only && (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) == 0;
+    info->rss_l4 = (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0;
     if (ip_only && !(dev.flow_type_rss_offloads & RTE_ETH_RSS_IPV4))
       std::printf("synack: port %u (%s) cannot hash on addresses only: a source's SYNs may meet "
                   "several lcores, each limiting it to --syn_rate_per_source\n",
@@ -113,6 +114,17 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
   if (rc != 0) {
     *err = "port " + std::to_string(port_id) + ": start failed: " + rte_strerror(-rc);
     return false;
+  }
+  // The redirection table, for a client's source ports (flow/source_port_allocator.h).
+  if (info->rss && dev.reta_size != 0) {
+    std::vector<rte_eth_rss_reta_entry64> conf((dev.reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                               RTE_ETH_RETA_GROUP_SIZE);
+    for (auto& c : conf) c.mask = ~uint64_t{0};
+    if (rte_eth_dev_rss_reta_query(port_id, conf.data(), dev.reta_size) == 0) {
+      info->reta.resize(dev.reta_size);
+      for (uint16_t i = 0; i < dev.reta_size; i++)
+        info->reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    }
   }
   uint16_t mtu = 0;
   if (rte_eth_dev_get_mtu(port_id, &mtu) == 0 && mtu != 0) info->mtu = mtu;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/config.h"
 #include "runtime/counters.h"
@@ -23,6 +24,8 @@ struct PortInfo {
   bool rss_ip_only = false;  // hashes on the addresses only (per-source limits)
   uint8_t rss_key[64] = {};  // the Toeplitz key set on the port (random)
   uint8_t rss_key_len = 0;
+  bool rss_l4 = false;         // hashes IPv4 TCP on the ports too
+  std::vector<uint16_t> reta;  // RSS redirection table: entry -> queue
   bool tx_tcp_csum = false;
   bool rx_csum = false;
 };

@@ -35,6 +35,7 @@ void RxClassifier::init(const wire::ParseContext& pc) {
   uint8_t dst[4];
   wire::store_be32(dst, pc.our_ip);
   std::memcpy(&want_dst_, dst, 4);
+  range_ = pc.our_ip_last > pc.our_ip;
 }
 
 }  // namespace synack::runtime

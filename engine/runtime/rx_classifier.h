@@ -34,6 +34,7 @@ class RxClassifier {
   uint64_t mask1_ = 0, want1_ = 0;  // bytes 8-15: EtherType, version and IHL
   uint64_t mask2_ = 0, want2_ = 0;  // bytes 16-23: fragment bits, protocol
   uint32_t want_dst_ = 0;           // bytes 30-33: our address as it is on the wire
+  bool range_ = false;              // we own a range of addresses (a client's --src_ips)
   wire::ParseContext pc_;
 };
 
@@ -68,7 +69,8 @@ inline bool RxClassifier::parse(const uint8_t* data, uint32_t len, bool ip_csum_
   std::memcpy(&dst, data + 30, 4);
   const uint64_t mism = ((rx_load64(data) & mask0_) ^ want0_) | ((rx_load64(data + 8) & mask1_) ^ want1_) |
                         ((rx_load64(data + 16) & mask2_) ^ want2_);
-  if (mism != 0 || dst != want_dst_) return false;
+  if (mism != 0) return false;
+  if (dst != want_dst_ && !(range_ && pc_.ours(__builtin_bswap32(dst)))) return false;
   const uint8_t* ip = data + wire::kEthHdrLen;
   const uint16_t total = wire::load_be16(ip + wire::ip::kTotalLen);
   if (total < wire::kIpv4MinHdrLen + wire::kTcpMinHdrLen || total > len - wire::kEthHdrLen)
@@ -93,7 +95,7 @@ inline bool RxClassifier::parse(const uint8_t* data, uint32_t len, bool ip_csum_
   f.l3_off = wire::kEthHdrLen;
   f.l4_off = kL4;
   f.l4_len = l4_len;
-  f.dst_ip = pc_.our_ip;
+  f.dst_ip = __builtin_bswap32(dst);
   return true;
 }
 

@@ -61,6 +61,32 @@ std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, do
   return buf;
 }
 
+std::string format_client_line(const CounterTotals& c, const CounterTotals& p, double dt,
+                               const ClientLatency& l) {
+  std::string failed;
+  for (int i = 0; i < kNumClientFailures; i++) {
+    if (c.failed[i] == 0) continue;
+    if (!failed.empty()) failed += " ";
+    failed += std::string(client_failure_name(static_cast<ClientFailure>(i))) + " " +
+              std::to_string(c.failed[i]);
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "started %lu completed %lu failed %lu%s%s%s cps %.0f concurrency %lu connect p50 "
+                "%luus p99 %luus response p50 %luus p99 %luus",
+                static_cast<unsigned long>(c.connections_started),
+                static_cast<unsigned long>(c.connections_completed),
+                static_cast<unsigned long>(c.total_failed()), failed.empty() ? "" : " (",
+                failed.c_str(), failed.empty() ? "" : ")",
+                rate(c.connections_completed, p.connections_completed, dt),
+                static_cast<unsigned long>(c.open_connections),
+                static_cast<unsigned long>(l.connect.value_at_percentile(50)),
+                static_cast<unsigned long>(l.connect.value_at_percentile(99)),
+                static_cast<unsigned long>(l.response.value_at_percentile(50)),
+                static_cast<unsigned long>(l.response.value_at_percentile(99)));
+  return buf;
+}
+
 std::string to_json(const ExitReport& r) {
   std::string s = "{";
   auto field = [&s](const char* name, uint64_t v) {
@@ -88,6 +114,16 @@ std::string to_json(const ExitReport& r) {
   field("flow_capacity", r.flow_capacity);
   field("time_wait_bytes", r.time_wait_bytes);
   field("time_wait_capacity", r.time_wait_capacity);
+  if (r.client) {
+    s += "\"mode\":\"client\",";
+    const double cps =
+        r.uptime_s > 0 ? static_cast<double>(r.totals.connections_completed) / r.uptime_s : 0;
+    s += "\"cps\":" + std::to_string(cps) + ",";
+    s += "\"connect_latency_us\":" + latency_json(r.latency.connect) + ",";
+    s += "\"response_latency_us\":" + latency_json(r.latency.response) + ",";
+  } else {
+    s += "\"mode\":\"server\",";
+  }
   s += "\"syncookies\":\"" + std::string(cookie_mode_name(r.mode)) + "\",";
   s += "\"uptime_s\":" + std::to_string(r.uptime_s) + "}";
   return s;

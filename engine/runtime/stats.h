@@ -6,6 +6,7 @@
 
 #include "runtime/config.h"
 #include "runtime/counters.h"
+#include "runtime/latency_histogram.h"
 #include "tcp/endpoint.h"
 
 namespace synack::runtime {
@@ -37,6 +38,8 @@ void visit_totals(const CounterTotals& t, Scalar&& scalar, Group&& group) {
   const uint64_t port[4] = {t.port.imissed, t.port.ierrors, t.port.rx_nombuf, t.port.oerrors};
   static constexpr const char* kPort[4] = {"imissed", "ierrors", "rx_nombuf", "oerrors"};
   group("port", 0, 4, [](int i) { return kPort[i]; }, port);
+  group("connections_failed", 0, kNumClientFailures,
+        [](int i) { return client_failure_name(static_cast<ClientFailure>(i)); }, t.failed);
   group("drops", 0, kNumDropReasons,
         [](int i) { return drop_reason_name(static_cast<DropReason>(i)); }, t.drops);
 }
@@ -45,7 +48,20 @@ void visit_totals(const CounterTotals& t, Scalar&& scalar, Group&& group) {
 std::string format_stats_line(const CounterTotals& cur, const CounterTotals& prev, double dt_s,
                               CookieMode mode);
 
+// Client mode: every lcore's latencies merged.
+struct ClientLatency {
+  LatencyHistogram connect;
+  LatencyHistogram response;
+};
+
+// The client's periodic line: started, completed, failed by reason, CPS,
+// concurrency, latency p50/p99 (cumulative).
+std::string format_client_line(const CounterTotals& cur, const CounterTotals& prev, double dt_s,
+                               const ClientLatency& l);
+
 struct ExitReport {
+  bool client = false;
+  ClientLatency latency;
   CounterTotals totals;
   uint64_t mbufs_in_use = 0;
   uint64_t mbufs_total = 0;

@@ -25,19 +25,27 @@ uint32_t tw_hash(const tcp::FourTuple& k, const void* ctx) {
   return (*static_cast<const flow::FlowHash*>(ctx))(k);
 }
 
+std::unique_ptr<tcp::Application> make_app(const RuntimeConfig& cfg) {
+  if (cfg.client_mode)
+    return std::make_unique<tcp::Requester>(cfg.client.request,
+                                            cfg.client.requests_per_connection, cfg.active_close);
+  return std::make_unique<tcp::Responder>(cfg.response, cfg.active_close);
+}
+
 }  // namespace
 
 Worker::Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& p)
     : cfg_(cfg),
       ctl_(ctl),
       p_(p),
-      app_(cfg.response, cfg.active_close),
-      endpoint_(cfg.endpoint, app_),
+      app_(make_app(cfg)),
+      endpoint_(cfg.endpoint, *app_),
       isn_(p.isn_key),
       codec_(tcp::CookieSecret{}, cfg.ip, 0),
       mode_(ctl.cookie_mode()) {
   parse_ctx_.our_mac = p.mac;
   parse_ctx_.our_ip = cfg.ip;
+  parse_ctx_.our_ip_last = cfg.ip_last;
   parse_ctx_.our_broadcast = cfg.broadcast();
   parse_ctx_.accept_other_host = cfg.accept_other_host;
   rx_.init(parse_ctx_);
@@ -90,6 +98,8 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   w->time_wait_ = flow::TimeWaitStore::create(
       cfg.max_time_wait, socket, flow::KeyHasher{tw_hash, &w->flows_->hash()}, err);
   if (!w->time_wait_) return nullptr;
+  // What this lcore's RX ring and a burst's replies need to keep going.
+  w->pool_reserve_ = uint32_t{cfg.rx_desc} + 2 * kBurst;
   w->tsc_per_ms_ = p.tsc_hz / 1000 ? p.tsc_hz / 1000 : 1;
   w->tsc_per_us_ = p.tsc_hz / 1000000 ? p.tsc_hz / 1000000 : 1;
   w->now_ms_ = p.ms_offset + 1;
@@ -105,13 +115,21 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   }
   w->limiter_ = flow::SourceLimiter::create(lim, p.limiter_key, socket, err);
   if (!w->limiter_) return nullptr;
-  for (uint16_t port : cfg.ports) w->listen_bits_[port >> 6] |= uint64_t{1} << (port & 63);
+  if (!cfg.client_mode)
+    for (uint16_t port : cfg.ports) w->listen_bits_[port >> 6] |= uint64_t{1} << (port & 63);
+  if (cfg.client_mode && !w->client_init(err)) return nullptr;
   return w;
 }
 
 Worker::~Worker() {
   // Frames still queued go to the port (or back to the pool); nothing is held.
   flush_tx();
+  if (latency_) {
+    latency_[0].~LatencyHistogram();
+    latency_[1].~LatencyHistogram();
+    rte_free(latency_);
+  }
+  rte_free(client_flows_);
   if (counters_) {
     counters_->~WorkerCounters();
     rte_free(counters_);
@@ -124,6 +142,10 @@ int Worker::run() {
     uint64_t now = rte_rdtsc();
     uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
     if (n) process_burst(pkts, n, now);
+    if (client_flows_) {
+      set_clock(now);
+      client_pump();
+    }
     tick(now);
   }
   // The last tick may have queued frames (timers): they go out before the
@@ -152,11 +174,14 @@ void Worker::tick(uint64_t now_tsc) {
   if (now_ms_ != last_tick_ms_) {
     last_tick_ms_ = now_ms_;
     refresh_control();
+    pool_low_ = rte_mempool_avail_count(p_.pool) < pool_reserve_;
     uint32_t fired = timers_->advance(now_ms_, cfg_.max_timer_expiries,
                                       [this](uint32_t idx) { on_timer(idx); });
     if (fired) counters_->timer_expiries.add(fired);
     const uint32_t expired = time_wait_->expire(
-        now_ms_, cfg_.max_timer_expiries, [](const tcp::FourTuple&, const tcp::TimeWaitState&) {});
+        now_ms_, cfg_.max_timer_expiries, [this](const tcp::FourTuple& key, const tcp::TimeWaitState&) {
+          if (client_flows_) client_release(key);
+        });
     if (expired) {
       counters_->time_wait_expired.add(expired);
       table_changes_++;
@@ -167,6 +192,7 @@ void Worker::tick(uint64_t now_tsc) {
     for (int s = 0; s < tcp::kNumStates; s++) counters_->states[s].set(state_count_[s]);
     counters_->states[static_cast<int>(tcp::State::kTimeWait)].set(time_wait_->size());
     counters_->cookie_mode_active.set(cookie_active_ ? 1 : 0);
+    if (client_flows_) counters_->client_done.set(client_done() ? 1 : 0);
   }
   flush_tx();
 }

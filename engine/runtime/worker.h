@@ -27,10 +27,14 @@
 #include "flow/timer_wheel.h"
 #include "runtime/config.h"
 #include "runtime/control.h"
+#include "flow/neighbour_table.h"
+#include "flow/source_port_allocator.h"
 #include "runtime/counters.h"
+#include "runtime/latency_histogram.h"
 #include "runtime/rx_classifier.h"
 #include "tcp/endpoint.h"
 #include "tcp/isn.h"
+#include "tcp/requester.h"
 #include "tcp/responder.h"
 #include "tcp/segment_write.h"
 #include "tcp/siphash_batch.h"
@@ -58,6 +62,12 @@ struct WorkerParams {
   tcp::SipKey flow_key;     // FlowHash: flow table and TIME-WAIT store signatures
   tcp::SipKey limiter_key;  // SourceLimiter slots
   tcp::SipLanes sip_lanes = tcp::SipLanes::kScalar;  // the SipHash batch variant to use
+  // The port's RSS set-up, for a client's source ports (rss_key_len 0: none).
+  const uint8_t* rss_key = nullptr;
+  uint32_t rss_key_len = 0;
+  const uint16_t* reta = nullptr;
+  uint32_t reta_size = 0;
+  bool rss_l4 = true;  // the port hashes IPv4 TCP on ports as well as addresses
 };
 
 class Worker;
@@ -80,6 +90,11 @@ class Worker {
   const WorkerCounters& counters() const { return *counters_; }
   uint32_t flows_in_use() const { return flows_->size(); }
   uint32_t time_wait_in_use() const { return time_wait_->size(); }
+  // Client mode: this lcore has run its share of --connections, none is open.
+  bool client_done() const;
+  // Client mode: connect and response latencies (nullptr in server mode).
+  const LatencyHistogram* connect_latency() const { return latency_ ? &latency_[0] : nullptr; }
+  const LatencyHistogram* response_latency() const { return latency_ ? &latency_[1] : nullptr; }
   // Memory per flow record and per TIME-WAIT entry, with their tables.
   uint64_t flow_table_bytes() const { return flows_->memory_bytes(); }
   uint64_t time_wait_bytes() const { return time_wait_->memory_bytes(); }
@@ -128,7 +143,9 @@ class Worker {
   void on_timer(uint32_t idx);
   void set_state_gauge(tcp::State before, tcp::State after);
   // worker_tx.cc
-  void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb);
+  // `tcb` and `app` are the connection's (null without one), for the payload.
+  void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb,
+            const void* app = nullptr);
   // The stateless SYN-ACK for `syn`, from the template of its promise, over
   // `m`: written (the burst's fast path counts a burst's worth at once), or
   // written, counted and queued.
@@ -137,12 +154,28 @@ class Worker {
   void send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
                           const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
   bool write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,
-                     const tcp::Tcb* tcb);
+                     const tcp::Tcb* tcb, const void* app);
   bool take_ack_budget();
   void send(rte_mbuf* m);
   void answered(rte_mbuf* m, ReplyKind k);
   void drop(rte_mbuf* m, DropReason r);
   void consume(rte_mbuf* m);
+  // worker_client.cc
+  struct ClientFlow {
+    tcp::RequesterState app;
+    uint64_t due_us;      // when the connection was due (open loop) or started
+    uint64_t request_us;  // when its current request went out
+  };
+  bool client_init(std::string* err);
+  void client_pump();  // open what the schedule and the limits allow
+  bool client_open(uint64_t due_us, const wire::MacAddr& mac);
+  void client_events(uint32_t idx, const tcp::Output& out, tcp::State before, tcp::State after);
+  void client_release(const tcp::FourTuple& key);
+  void client_learn(const wire::Frame& f, bool request);
+  void* app_state(uint32_t idx) {
+    return client_flows_ ? static_cast<void*>(&client_flows_[idx].app)
+                         : static_cast<void*>(flows_->at(idx).app);
+  }
   // worker.cc
   void refresh_control();
   void set_clock(uint64_t now_tsc);
@@ -151,7 +184,7 @@ class Worker {
   const RuntimeConfig& cfg_;
   ControlBlock& ctl_;
   WorkerParams p_;
-  tcp::Responder app_;
+  std::unique_ptr<tcp::Application> app_;  // the Responder, or a client's Requester
   tcp::Endpoint endpoint_;
   tcp::IsnGenerator isn_;
   tcp::SynCookieCodec codec_;
@@ -180,10 +213,27 @@ class Worker {
   uint32_t secret_gen_ = 0;
   uint32_t table_changes_ = 0;  // bumped on every insert/erase (flow table and TIME-WAIT)
   uint64_t last_cookie_s_ = 0;  // when this lcore last sent a cookie (+1; 0 = never)
+  // The pool is nearly empty: extra segments (and new client connections)
+  // wait, so the RX rings can always be refilled (checked once per tick).
+  bool pool_low_ = false;
+  uint32_t pool_reserve_ = 0;
   uint64_t ack_budget_s_ = 0;   // the second the ACK budget counts
   uint32_t ack_budget_used_ = 0;
   CookieMode mode_ = CookieMode::kOverload;
   bool cookie_active_ = false;
+  // Client mode (worker_client.cc); client_flows_ is null in server mode.
+  ClientFlow* client_flows_ = nullptr;
+  LatencyHistogram* latency_ = nullptr;  // [0] connect, [1] response
+  std::unique_ptr<flow::SourcePortAllocator> ports_;
+  std::unique_ptr<flow::NeighbourTable> neighbours_;
+  uint32_t next_hop_ = 0;
+  uint64_t client_quota_ = 0;  // this lcore's share of --connections
+  bool client_unbounded_ = false;
+  uint64_t client_concurrency_ = 1;
+  uint64_t client_rate_ = 0;  // per second, this lcore's share; 0 = closed loop
+  uint64_t client_start_us_ = 0;
+  uint64_t client_started_ = 0;
+  uint64_t client_open_ = 0;
 };
 
 }  // namespace synack::runtime

@@ -95,7 +95,12 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
           handle_arp(m, f);
           continue;
         case wire::FrameKind::kArpReply:
-          drop(m, DropReason::arp_reply_unused);
+          if (client_flows_) {
+            client_learn(f, false);
+            consume(m);
+          } else {
+            drop(m, DropReason::arp_reply_unused);
+          }
           continue;
         case wire::FrameKind::kIcmpEcho:
           handle_icmp(m, f);
@@ -254,7 +259,7 @@ void Worker::handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
     }
     const tcp::State before = rec.tcb.state;
     tcp::Output out;
-    endpoint_.on_segment(rec.tcb, seg, now_ms_, out, rec.app);
+    endpoint_.on_segment(rec.tcb, seg, now_ms_, out, app_state(static_cast<uint32_t>(idx)));
     apply(idx, before, out, m, route);
     return;
   }

@@ -48,8 +48,12 @@ void Worker::enter_time_wait(uint32_t idx, tcp::State before) {
   const tcp::FourTuple key = flows_->key(idx);
   const uint32_t sig = flows_->signature(key);
   free_flow(idx, before);
-  if (time_wait_->insert(key, sig, tw, now_ms_ + cfg_.endpoint.time_wait_ms).recycled)
+  const flow::TimeWaitStore::Inserted r =
+      time_wait_->insert(key, sig, tw, now_ms_ + cfg_.endpoint.time_wait_ms);
+  if (r.recycled) {
     counters_->time_wait_recycled.add();
+    if (client_flows_) client_release(r.recycled_key);
+  }
   counters_->time_wait_entered.add();
   counters_->connections_closed.add();
 }
@@ -59,15 +63,17 @@ void Worker::apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_m
                    const tcp::Route& route) {
   count_events(out, before);
   const tcp::Tcb* tcb = nullptr;
+  const void* app = nullptr;
   if (idx >= 0) {
     const auto i = static_cast<uint32_t>(idx);
     flow::FlowRecord& rec = flows_->at(i);
     const tcp::State after = rec.tcb.state;
+    if (client_flows_) client_events(i, out, before, after);
     if (out.has(tcp::event::kClosed) || after == tcp::State::kClosed) {
       free_flow(i, before);
     } else if (after == tcp::State::kTimeWait) {
       // The reply (our ACK of the peer's FIN) is written before the record goes.
-      emit(out, m, route, &rec.tcb);
+      emit(out, m, route, &rec.tcb, app_state(i));
       enter_time_wait(i, before);
       return;
     } else {
@@ -77,9 +83,10 @@ void Worker::apply(int32_t idx, tcp::State before, const tcp::Output& out, rte_m
       else if (out.timer == tcp::TimerOp::kCancel)
         timers_->cancel(i);
       tcb = &rec.tcb;
+      app = app_state(i);
     }
   }
-  emit(out, m, route, tcb);
+  emit(out, m, route, tcb, app);
 }
 
 void Worker::count_events(const tcp::Output& out, tcp::State before) {
@@ -111,7 +118,7 @@ void Worker::on_timer(uint32_t idx) {
   flow::FlowRecord& rec = flows_->at(idx);
   const tcp::State before = rec.tcb.state;
   tcp::Output out;
-  endpoint_.on_timer(rec.tcb, now_ms_, out, rec.app);
+  endpoint_.on_timer(rec.tcb, now_ms_, out, app_state(idx));
   tcp::Route route;
   std::memcpy(route.remote_mac.b, rec.peer_mac, 6);
   route.local_mac = p_.mac;

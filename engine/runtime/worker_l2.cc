@@ -4,9 +4,11 @@
 
 namespace synack::runtime {
 
-void Worker::handle_arp(rte_mbuf* m, const wire::Frame&) {
+void Worker::handle_arp(rte_mbuf* m, const wire::Frame& f) {
+  if (client_flows_) client_learn(f, true);
   uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
-  const uint16_t len = wire::arp_reply_in_place(data, p_.mac, cfg_.ip);
+  // For whichever of our addresses was asked (a client owns --src_ips).
+  const uint16_t len = wire::arp_reply_in_place(data, p_.mac, f.dst_ip);
   m->data_len = len;
   m->pkt_len = len;
   m->ol_flags = 0;

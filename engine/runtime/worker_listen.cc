@@ -116,7 +116,7 @@ void Worker::handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Seg
       // Not a cookie either: the half-open record answers it (RFC 9293
       // SYN-RECEIVED, an unacceptable ACK gets a RST).
       flow::FlowRecord& rec = flows_->at(static_cast<uint32_t>(half_open));
-      endpoint_.on_segment(rec.tcb, seg, now_ms_, out, rec.app);
+      endpoint_.on_segment(rec.tcb, seg, now_ms_, out, app_state(static_cast<uint32_t>(half_open)));
       apply(half_open, tcp::State::kSynReceived, out, m, route);
       return;
     }
@@ -151,7 +151,7 @@ void Worker::handle_cookie_ack(rte_mbuf* m, const wire::Frame& f, const tcp::Seg
     idx = new_flow(key, sig, f.src_mac);
   }
   flow::FlowRecord& rec = flows_->at(static_cast<uint32_t>(idx));
-  endpoint_.on_cookie_ack(seg, co, now_ms_, rec.tcb, out, rec.app);
+  endpoint_.on_cookie_ack(seg, co, now_ms_, rec.tcb, out, app_state(static_cast<uint32_t>(idx)));
   apply(idx, before, out, m, route);
 }
 

@@ -68,7 +68,7 @@ bool Worker::take_ack_budget() {
 // first reply is written over it, later ones take fresh mbufs. `tcb` gives
 // the application its connection when a segment carries data.
 void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
-                  const tcp::Tcb* tcb) {
+                  const tcp::Tcb* tcb, const void* app) {
   int first = 0;
   if (out.n_tx > 0 && out.has(tcp::event::kRateLimitedAck) && !take_ack_budget()) {
     counters_->acks_rate_limited.add();
@@ -83,13 +83,13 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
       c.synack_sent.add();
     if (i == 0 && out.has(tcp::event::kChallengeAck)) c.challenge_acks_sent.add();
     const bool in_place = m != nullptr;
-    rte_mbuf* b = in_place ? m : rte_pktmbuf_alloc(p_.pool);
+    rte_mbuf* b = in_place ? m : pool_low_ ? nullptr : rte_pktmbuf_alloc(p_.pool);
     if (b == nullptr) {
       c.tx_no_mbuf.add();
       continue;
     }
     m = nullptr;
-    if (!write_segment(b, s, route, tcb)) {
+    if (!write_segment(b, s, route, tcb, app)) {
       rte_pktmbuf_free(b);
       if (in_place) c.drop(DropReason::reply_too_large);
       continue;
@@ -145,14 +145,14 @@ void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Se
 // Builds the whole frame at the start of `b`: for the first reply that is the
 // received frame's own memory (answered in place, no allocation).
 bool Worker::write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,
-                           const tcp::Tcb* tcb) {
+                           const tcp::Tcb* tcb, const void* app) {
   rte_pktmbuf_reset_headroom(b);
   const uint16_t hdr = tcp::segment_header_len(s);
   if (uint32_t{hdr} + s.data_len > uint32_t{rte_pktmbuf_data_room_size(b->pool)} - b->data_off)
     return false;
   uint8_t* frame = rte_pktmbuf_mtod(b, uint8_t*);
   if (s.data_len != 0 && tcb != nullptr)
-    app_.copy_out(*tcb, nullptr, s.data_off, frame + hdr, s.data_len);
+    app_->copy_out(*tcb, app, s.data_off, frame + hdr, s.data_len);
   b->data_len = tcp::write_segment(frame, route, s, p_.tx_tcp_csum_offload);
   b->pkt_len = b->data_len;
   b->nb_segs = 1;

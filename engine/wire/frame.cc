@@ -38,10 +38,10 @@ ParseError parse_arp(const uint8_t* a, uint32_t len, const ParseContext& pc, Fra
   f.kind = op == arp::kOpRequest ? FrameKind::kArpRequest : FrameKind::kArpReply;
   f.src_ip = load_be32(a + arp::kSpa);
   f.dst_ip = load_be32(a + arp::kTpa);
-  if (f.src_ip == pc.our_ip && !(load_mac(a + arp::kSha) == pc.our_mac))
+  if (pc.ours(f.src_ip) && !(load_mac(a + arp::kSha) == pc.our_mac))
     return ParseError::kArpConflict;
   if (f.src_ip != 0 && martian_source(f.src_ip, pc)) return ParseError::kArpMartian;
-  if (f.dst_ip != pc.our_ip) return ParseError::kNotForUs;
+  if (!pc.ours(f.dst_ip)) return ParseError::kNotForUs;
   return ParseError::kOk;
 }
 
@@ -115,7 +115,7 @@ ParseError parse_ipv4(const uint8_t* ip, uint32_t len, const ParseContext& pc, F
   f.dst_ip = load_be32(ip + ip::kDst);
   // The address that decides is the IP one; TCP and ICMP in a frame sent to a
   // group MAC are not for us (Linux answers only PACKET_HOST).
-  if (f.dst_ip != pc.our_ip || group_mac(f.dst_mac)) return ParseError::kNotForUs;
+  if (!pc.ours(f.dst_ip) || group_mac(f.dst_mac)) return ParseError::kNotForUs;
   if (martian_source(f.src_ip, pc)) return ParseError::kMartianSource;
   f.l4_off = static_cast<uint16_t>(f.l3_off + hdr_len);
   f.l4_len = static_cast<uint16_t>(total - hdr_len);

@@ -41,11 +41,16 @@ struct Frame {
 // Who we are, and what the port has already checked.
 struct ParseContext {
   MacAddr our_mac;
-  uint32_t our_ip = 0;         // host order
+  uint32_t our_ip = 0;         // host order; the first of our addresses
+  uint32_t our_ip_last = 0;    // the last of them (a client's --src_ips); <= our_ip: just one
   uint32_t our_broadcast = 0;  // directed broadcast of our prefix; 0 for /31 and /32
   bool accept_other_host = false;  // unicast frames to other MACs are ours too (replays)
   bool ip_csum_verified = false;   // the NIC checked the IPv4 header checksum
   bool l4_csum_verified = false;   // the NIC checked the TCP/ICMP checksum
+
+  bool ours(uint32_t ip) const {
+    return our_ip_last <= our_ip ? ip == our_ip : ip >= our_ip && ip <= our_ip_last;
+  }
 };
 
 // A source no host may use (RFC 1122 3.2.1.3, Linux's martian rules): "this
@@ -54,7 +59,7 @@ struct ParseContext {
 // directed broadcast of our prefix.
 inline bool martian_source(uint32_t src, const ParseContext& pc) {
   const uint32_t top = src >> 24;
-  return top == 0 || top == 127 || (src >> 28) >= 0xe || src == pc.our_ip ||
+  return top == 0 || top == 127 || (src >> 28) >= 0xe || pc.ours(src) ||
          (pc.our_broadcast != 0 && src == pc.our_broadcast);
 }
 
