@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -248,20 +249,25 @@ class WorkerHarness {
 };
 
 // One client connection: its sequence numbers, the engine's as seen on the
-// wire, and timestamps (our TSval is a clock of our own, 1 per millisecond).
+// wire, timestamps (our TSval is a clock of our own, 1 per millisecond) and
+// an in-order receiver: bytes are taken only at RCV.NXT and inside
+// `accept_window`, everything else is ignored as a real receiver would drop it.
 struct Client {
   WorkerHarness* h = nullptr;
   uint16_t sport = 40000;
   uint32_t ip = kPeerIp;
   uint32_t isn = 1000;
   uint32_t snd_nxt = 0;  // our next sequence number
-  uint32_t rcv_nxt = 0;  // the engine's next, as we have seen it
+  uint32_t rcv_nxt = 0;  // the engine's next, as we have taken it
   uint32_t iss = 0;      // the engine's ISS (from its SYN-ACK)
   bool timestamps = true;
-  uint32_t ts_base = 7000;  // our TSval at test millisecond 0
-  uint32_t ts_recent = 0;   // the engine's last TSval
-  uint16_t wnd = 65535;
-  Bytes syn_opts;  // empty: the Linux layout (or none without timestamps)
+  uint32_t ts_base = 7000;              // our TSval at test millisecond 0
+  uint32_t ts_recent = 0;               // the engine's last TSval
+  uint16_t wnd = 65535;                 // our window field
+  uint32_t accept_window = UINT32_MAX;  // bytes we take past rcv_nxt
+  Bytes syn_opts;                       // empty: the Linux layout (or Windows' without timestamps)
+  Bytes received;                       // the engine's payload, in order
+  bool fin_received = false;
 
   Client(WorkerHarness& harness, uint16_t port, bool ts = true)
       : h(&harness), sport(port), timestamps(ts) {}
@@ -270,12 +276,7 @@ struct Client {
 
   // A segment at our current sequence numbers.
   TcpSpec seg(uint8_t flags, size_t payload = 0) const {
-    TcpSpec s;
-    s.sport = sport;
-    s.seq = snd_nxt;
-    s.ack = rcv_nxt;
-    s.flags = flags;
-    s.wnd = wnd;
+    TcpSpec s(sport, 80, snd_nxt, rcv_nxt, flags, wnd);
     if (timestamps) s.opts = opt::ts_only(ts_now(), ts_recent);
     s.payload.assign(payload, 'x');
     if (payload >= 3) std::memcpy(s.payload.data(), "GET", 3);
@@ -283,46 +284,66 @@ struct Client {
   }
   Bytes frame(const TcpSpec& s) const { return h->tcp_frame(s, ip); }
 
-  // Takes what the engine sent us into account (its sequence space, TSval).
+  // Takes what the engine sent into account, as an in-order receiver.
   void saw(const Decoded& d) {
-    if (!d.tcp || d.dport != sport || d.has(flag::kRst)) return;
-    if (d.has(flag::kSyn)) iss = d.seq;
-    const uint32_t end = d.seq + d.seg_len();
-    if (static_cast<int32_t>(end - rcv_nxt) > 0 || d.has(flag::kSyn)) rcv_nxt = end;
+    if (!d.tcp || d.dport != sport || d.ip_dst != ip || d.has(flag::kRst)) return;
     if (d.opts.ts) ts_recent = d.opts.ts_val;
+    if (d.has(flag::kSyn)) {
+      iss = d.seq;
+      rcv_nxt = d.seq + 1;
+      return;
+    }
+    const auto off = static_cast<int32_t>(rcv_nxt - d.seq);  // bytes of it we already have
+    if (off < 0 || static_cast<size_t>(off) > d.payload.size()) return;
+    const size_t fresh = d.payload.size() - static_cast<size_t>(off);
+    const size_t take = fresh < accept_window ? fresh : accept_window;
+    received.insert(received.end(), d.payload.begin() + off, d.payload.begin() + off + take);
+    rcv_nxt += static_cast<uint32_t>(take);
+    if (take == fresh && d.has(flag::kFin) && !fin_received) {
+      fin_received = true;
+      rcv_nxt += 1;
+    }
   }
-  std::vector<Decoded> send(const TcpSpec& s, bool advance = true) {
-    std::vector<Decoded> r = h->send(frame(s));
-    if (advance)
-      snd_nxt = s.seq + static_cast<uint32_t>(s.payload.size()) + ((s.flags & flag::kSyn) ? 1 : 0) +
-                ((s.flags & flag::kFin) ? 1 : 0);
+  std::vector<Decoded> take(std::vector<Decoded> r) {
     for (const Decoded& d : r) saw(d);
     return r;
   }
+  // What timers sent us (run_until), as far as it is ours.
+  std::vector<Sent> take(std::vector<Sent> r) {
+    for (const Sent& s : r) saw(s.d);
+    return r;
+  }
+  // Sends `s`; our sequence number moves past it.
+  std::vector<Decoded> send(const TcpSpec& s) {
+    std::vector<Decoded> r = h->send(frame(s));
+    snd_nxt = s.seq + static_cast<uint32_t>(s.payload.size()) + ((s.flags & flag::kSyn) ? 1 : 0) +
+              ((s.flags & flag::kFin) ? 1 : 0);
+    return take(std::move(r));
+  }
 
-  // SYN; returns the replies (the SYN-ACK, normally).
-  std::vector<Decoded> syn() {
-    snd_nxt = isn;
-    rcv_nxt = 0;
-    TcpSpec s;
-    s.sport = sport;
-    s.seq = isn;
-    s.flags = flag::kSyn;
-    s.wnd = wnd;
+  TcpSpec syn_spec() const {
+    TcpSpec s(sport, 80, isn, 0, flag::kSyn, wnd);
     s.opts = !syn_opts.empty() ? syn_opts
              : timestamps      ? opt::linux_syn(ts_now())
                                : opt::windows_syn();
-    return send(s);
+    return s;
+  }
+  // SYN; returns the replies (the SYN-ACK, normally).
+  std::vector<Decoded> syn() {
+    rcv_nxt = 0;
+    received.clear();
+    fin_received = false;
+    return send(syn_spec());
   }
   // SYN, SYN-ACK, ACK. False (with a gtest failure) when no SYN-ACK came.
   bool connect() {
     std::vector<Decoded> r = syn();
-    EXPECT_EQ(r.size(), 1u);
     if (r.size() != 1 || r[0].flags != (flag::kSyn | flag::kAck)) {
-      ADD_FAILURE() << "no SYN-ACK for port " << sport << (r.empty() ? "" : ": " + describe(r[0]));
+      ADD_FAILURE() << "no SYN-ACK for port " << sport << ": " << r.size() << " replies"
+                    << (r.empty() ? "" : ", first " + describe(r[0]));
       return false;
     }
-    std::vector<Decoded> a = send(seg(flag::kAck));
+    std::vector<Decoded> a = ack();
     EXPECT_TRUE(a.empty()) << describe(a[0]);
     return true;
   }
@@ -330,6 +351,10 @@ struct Client {
   std::vector<Decoded> request(size_t len = 20) { return send(seg(flag::kAck | flag::kPsh, len)); }
   std::vector<Decoded> ack() { return send(seg(flag::kAck)); }
   std::vector<Decoded> fin() { return send(seg(flag::kAck | flag::kFin)); }
+  std::vector<Decoded> rst(uint32_t seq) {
+    TcpSpec s(sport, 80, seq, 0, flag::kRst, wnd);
+    return take(h->send(frame(s)));
+  }
 };
 
 }  // namespace synack::testing
