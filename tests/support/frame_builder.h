@@ -139,7 +139,7 @@ struct TcpSpec {
     t[13] = flags;
     put16(&t[14], wnd);
     put16(&t[18], urg);
-    std::memcpy(t.data() + 20, opts.data(), opts.size());
+    if (!opts.empty()) std::memcpy(t.data() + 20, opts.data(), opts.size());
     t.insert(t.end(), payload.begin(), payload.end());
     return t;
   }
@@ -209,7 +209,7 @@ struct FrameBuilder {
     ip[9] = proto;
     put32(&ip[12], src_ip);
     put32(&ip[16], dst_ip);
-    std::memcpy(ip.data() + 20, ip_opts.data(), ip_opts.size());
+    if (!ip_opts.empty()) std::memcpy(ip.data() + 20, ip_opts.data(), ip_opts.size());
     uint16_t c = ref_csum(ip.data(), ip.size());
     if (corrupt_ip_csum) c ^= 0x0101;
     put16(&ip[10], c);
