@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs the unit suites of build/ and build-asan/ (each GoogleTest binary that
-meson knows, case by case) and the integration tests, then prints one line
-"N passed, M failed". Used by scripts/test.sh; assumes both builds exist."""
+meson knows, case by case), each libFuzzer harness of build-fuzz/ for a short
+bounded time (one test each) and the integration tests, then prints one line
+"N passed, M failed". Used by scripts/test.sh; assumes the three builds exist.
+FUZZ_SECONDS (default 20) sets the time per harness."""
 import json
 import os
 import subprocess
@@ -53,6 +55,31 @@ def run_gtest(test, label):
     return passed, failed
 
 
+def fuzz_harnesses(build):
+    out = subprocess.run(["meson", "introspect", "--targets", build], capture_output=True,
+                         text=True, check=True).stdout
+    return sorted(t["name"] for t in json.loads(out)
+                  if t["type"] == "executable" and t["name"].startswith("fuzz_"))
+
+
+def run_fuzz(harness, seconds):
+    """One harness through scripts/fuzz.sh (libFuzzer's -max_total_time, and a
+    hard timeout there and here): passed when it found nothing."""
+    cmd = ["bash", os.path.join(ROOT, "scripts", "fuzz.sh"), "--no-build", str(seconds), harness]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
+        ok, out = p.returncode == 0, p.stdout + p.stderr
+    except subprocess.TimeoutExpired as e:
+        ok, out = False, "timed out\n%s" % (e.stdout or "")
+    line = next((l for l in out.splitlines() if l.startswith("fuzz: " + harness)), "")
+    detail = line[len("fuzz: "):].split(None, 2)[-1] if line else ""
+    if not ok:
+        print("  FAIL fuzz %s\n%s" % (harness, out[-3000:]))
+    print("%-10s %-12s %4d ok, %d failing  %s" % ("fuzz", harness, int(ok), int(not ok),
+                                                 detail.strip()), flush=True)
+    return int(ok), int(not ok)
+
+
 def main():
     total_p = total_f = 0
     for build, label in (("build", "unit"), ("build-asan", "asan-unit")):
@@ -60,6 +87,18 @@ def main():
             p, f = run_gtest(t, label)
             total_p += p
             total_f += f
+    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+    try:
+        harnesses = fuzz_harnesses(os.path.join(ROOT, "build-fuzz"))
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        harnesses = []
+    if not harnesses:
+        print("  FAIL fuzz: no harness in build-fuzz (scripts/setup.sh --fuzz)")
+        total_f += 1
+    for h in harnesses:
+        p, f = run_fuzz(h, seconds)
+        total_p += p
+        total_f += f
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         summary = f.name
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "integration", "run.py"),
