@@ -6,6 +6,7 @@ bounded time (one test each) and the integration tests, then prints one line
 FUZZ_SECONDS (default 20) sets the time per harness."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,11 +67,16 @@ def run_fuzz(harness, seconds):
     """One harness through scripts/fuzz.sh (libFuzzer's -max_total_time, and a
     hard timeout there and here): passed when it found nothing."""
     cmd = ["bash", os.path.join(ROOT, "scripts", "fuzz.sh"), "--no-build", str(seconds), harness]
+    # Its own session, so that a timeout here ends the harness under it too.
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         cwd=ROOT, start_new_session=True)
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
-        ok, out = p.returncode == 0, p.stdout + p.stderr
-    except subprocess.TimeoutExpired as e:
-        ok, out = False, "timed out\n%s" % (e.stdout or "")
+        out, _ = p.communicate(timeout=seconds + 120)
+        ok = p.returncode == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        ok, out = False, "timed out\n" + out
     line = next((l for l in out.splitlines() if l.startswith("fuzz: " + harness)), "")
     detail = line[len("fuzz: "):].split(None, 2)[-1] if line else ""
     if not ok:
