@@ -14,6 +14,8 @@
 //     the fields of an accepted frame.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 
 #include "fuzz_input.h"
 #include "rfc1071.h"
@@ -134,6 +136,22 @@ void check_bounds(const Frame& f, size_t n) {
   }
 }
 
+// Known: wire::csum_pseudo_ipv4 adds the protocol and length words to the
+// unfolded 64-bit sum of the addresses without an end-around carry, so when
+// that sum is within a length word of 2^64 (destination 255.255.255.255 and a
+// source a.b.255.255 with a large enough a.b) the TCP checksum is checked off
+// by one; regressions/fuzz_frame/pseudo-header-carry-lost. True when this
+// frame is one of those.
+bool pseudo_carry_lost(const uint8_t* d, size_t n) {
+  if (n < 34 || be16(d + 12) != 0x0800 || d[23] != 6) return false;
+  uint64_t addrs = 0;
+  for (int i = 7; i >= 0; i--) addrs = addrs << 8 | d[26 + i];  // the 8 bytes as one LE word
+  const size_t ihl = (d[14] & 0xf) * 4u;
+  const uint16_t l4_len = static_cast<uint16_t>(be16(d + 16) - ihl);
+  const uint64_t words = (uint64_t{6} << 8) + static_cast<uint16_t>(l4_len << 8 | l4_len >> 8);
+  return addrs > UINT64_MAX - words;
+}
+
 }  // namespace
 }  // namespace synack::fuzz
 
@@ -152,6 +170,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(static_cast<unsigned>(e) <= static_cast<unsigned>(ParseError::kBadSourceAddress));
     Frame ref;
     const bool ref_ok = reference_parse(data, size, po, ref);
+    static const bool trace = std::getenv("SYNACK_FUZZ_TRACE") != nullptr;
+    if (trace)
+      std::fprintf(stderr,
+                   "ip_csum_verified=%d l4_csum_verified=%d: parse_frame %s, reference %s\n",
+                   po.ip_csum_verified, po.l4_csum_verified, synack::wire::parse_error_name(e),
+                   ref_ok ? "accepts" : "rejects");
+    if ((e == ParseError::kOk) != ref_ok && !po.l4_csum_verified && pseudo_carry_lost(data, size) &&
+        known_bug_allowed("pseudo-header-carry"))
+      continue;
     FUZZ_CHECK((e == ParseError::kOk) == ref_ok);  // invariant 2
     if (e != ParseError::kOk) {
       FUZZ_CHECK(plain_e != ParseError::kOk);  // invariant 4
