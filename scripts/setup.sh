@@ -2,6 +2,8 @@
 # Installs what synack needs on a Debian 12 machine (run as root) and builds it.
 #   scripts/setup.sh              release build with debug info in build/
 #   scripts/setup.sh --sanitizers ASan+UBSan build of the library and unit tests in build-asan/
+#   scripts/setup.sh --fuzz       clang-16 build of the libFuzzer harnesses in build-fuzz/
+#                                 (everything under ASan+UBSan and coverage; scripts/fuzz.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,6 +16,10 @@ PACKAGES=(
   tshark                                         # captures checked by the integration tests
   clang-format
 )
+if [[ "${1:-}" == "--fuzz" ]]; then
+  # libclang-rt-16-dev holds the sanitizer and libFuzzer runtimes clang links.
+  PACKAGES+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -33,6 +39,10 @@ fi
 if [[ "${1:-}" == "--sanitizers" ]]; then
   dir=build-asan
   opts=(-Dsanitizers=true -Dbenchmarks=false -Db_lundef=false)
+elif [[ "${1:-}" == "--fuzz" ]]; then
+  dir=build-fuzz
+  opts=(-Dfuzz=true -Dtests=false -Dbenchmarks=false -Db_lundef=false)
+  export CXX=clang++-16  # read by meson at the first setup of the directory
 else
   dir=build
   opts=()

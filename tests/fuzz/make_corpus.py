@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of tests/fuzz/corpus/<harness>/: a few small inputs
+per harness that reach its deep paths at once (valid frames, real option
+lists, programs for a whole connection). The outputs are checked in; rerun
+after changing an input layout:  python3 tests/fuzz/make_corpus.py
+
+Plain struct, no scapy: every byte is spelled out next to the harness layout
+it feeds (see the header comment of each tests/fuzz/fuzz_*.cc)."""
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+PEER_MAC = bytes.fromhex("020000000001")
+OUR_MAC = bytes.fromhex("020000000002")
+PEER_IP = bytes([198, 18, 0, 1])
+OUR_IP = bytes([198, 18, 0, 2])
+
+
+def csum(data):
+    """RFC 1071 checksum field value for `data` (its checksum bytes zero)."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(ethertype, payload, dst=OUR_MAC, src=PEER_MAC):
+    return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def ipv4(proto, l4, src=PEER_IP, dst=OUR_IP):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0x4000, 64, proto, 0, src, dst)
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + l4
+
+
+def tcp(sport, dport, seq, ack, flags, opts=b"", payload=b"", wnd=64240):
+    assert len(opts) % 4 == 0
+    off = (20 + len(opts)) // 4
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, off << 4, flags, wnd, 0, 0) + opts
+    pseudo = PEER_IP + OUR_IP + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = csum(pseudo + hdr + payload)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
+
+
+def tcp_frame(*args, **kw):
+    return eth(0x0800, ipv4(6, tcp(*args, **kw)))
+
+
+def arp_request():
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, PEER_MAC, PEER_IP, b"\0" * 6, OUR_IP)
+    return eth(0x0806, body, dst=b"\xff" * 6)
+
+
+def icmp_echo(ident=0x1234, seq=1, data=b"abcdefgh"):
+    msg = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + data
+    msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+    return eth(0x0800, ipv4(1, msg))
+
+
+# Option lists as the stacks send them on their SYNs (and Linux afterwards).
+def ts_opt(val, ecr):
+    return b"\x08\x0a" + struct.pack("!II", val, ecr)
+
+
+LINUX_SYN = b"\x02\x04\x05\xb4" + b"\x04\x02" + ts_opt(2745123, 0) + b"\x01\x03\x03\x07"
+LINUX_ACK = b"\x01\x01" + ts_opt(2745124, 1001)
+WINDOWS_SYN = b"\x02\x04\x05\xb4\x01\x03\x03\x08\x01\x01\x04\x02"
+MACOS_SYN = (b"\x02\x04\x05\xb4\x01\x03\x03\x06\x01\x01" + ts_opt(1862001234, 0) +
+             b"\x04\x02\x00\x00")
+SYNACK_OPTS = b"\x02\x04\x05\xb4\x04\x02" + ts_opt(5000, 2745123) + b"\x01\x03\x03\x07"
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+CLI_ISN = 1000
+SRV_ISS = 5000
+
+
+def frame_seeds():
+    s, a = CLI_ISN, SRV_ISS + 1
+    return {
+        "arp-request": arp_request(),
+        "icmp-echo": icmp_echo(),
+        "linux-syn": tcp_frame(40000, 80, s, 0, 0x02, LINUX_SYN),
+        "ack": tcp_frame(40000, 80, s + 1, a, 0x10, LINUX_ACK),
+        "data": tcp_frame(40000, 80, s + 1, a, 0x18, LINUX_ACK, REQUEST),
+        "fin": tcp_frame(40000, 80, s + 1 + len(REQUEST), a + 38, 0x11, LINUX_ACK),
+        "rst": tcp_frame(40000, 80, s + 1, 0, 0x04),
+    }
+
+
+def option_seeds():
+    return {
+        "linux-syn": LINUX_SYN,
+        "linux-ack": LINUX_ACK,
+        "windows-syn": WINDOWS_SYN,
+        "macos-syn": MACOS_SYN,
+        "synack": SYNACK_OPTS,
+    }
+
+
+# ---- fuzz_endpoint programs (layout: tests/fuzz/fuzz_endpoint.cc) ----------------
+
+def ep_config(response_idx=2, passive=False, wscale=7, b=0x00, retries=0x85):
+    """config_from: response/close/wscale, MSS/RTO/TIME-WAIT/idle choices,
+    retries, exact MSS (0 = keep), reserved."""
+    a = response_idx | (8 if passive else 0) | (wscale << 4)
+    return bytes([a, b, retries]) + struct.pack("<H", 0) + b"\0"
+
+
+def ep_ts(delta=1):
+    """options_from: TSopt with TSval = the peer's last + delta, TSecr = ours."""
+    return bytes([0x01, delta & 0xFF])
+
+
+def ep_seg(flags, payload=0, ts=True, ms=1, seq_delta=0, ack_delta=0):
+    """An op 0 segment: seq = RCV.NXT + delta, ack = SND.NXT + delta."""
+    modes = (0x20 if payload else 0) | (0x40 if ts else 0)
+    out = bytes([ms << 5, flags, modes, seq_delta & 0xFF, ack_delta & 0xFF])
+    if payload:
+        out += bytes([payload])
+    if ts:
+        out += ep_ts()
+    return out
+
+
+def ep_listen_syn(seq=CLI_ISN, iss=SRV_ISS):
+    """open byte 0 (listen) + time, then flags, seq, wnd, no payload, Linux
+    options (TS, MSS 1460, WS 7, SACK), our ISS."""
+    opts = bytes([0x01 | 0x08 | 0x10 | 0x20, 0]) + struct.pack("<H", 1460) + bytes([7])
+    return (bytes([0, 1, 0x02]) + struct.pack("<IH", seq, 64240) + b"\0" + opts +
+            struct.pack("<I", iss))
+
+
+def ep_fire(extra=0):
+    return bytes([5, extra])
+
+
+def endpoint_seeds():
+    ack, psh_ack, fin_ack, syn_ack, rst = 0x10, 0x18, 0x11, 0x12, 0x04
+    handshake = ep_listen_syn() + ep_seg(ack)
+    seeds = {
+        # SYN, ACK, request, response+FIN (active close), ACK, FIN, TIME-WAIT out.
+        "active-close": ep_config() + handshake + ep_seg(psh_ack, 20) + ep_seg(ack) +
+        ep_seg(fin_ack) + ep_fire(),
+        # Passive close: the peer's FIN first, then our FIN, its ACK (LAST-ACK).
+        "passive-close": ep_config(passive=True) + handshake + ep_seg(psh_ack, 20) +
+        ep_seg(fin_ack) + ep_seg(ack),
+        # A 4000-byte response over several segments, the last ones lost:
+        # retransmission with backoff until the peer acknowledges.
+        "retransmit": ep_config(response_idx=5) + handshake + ep_seg(psh_ack, 20) +
+        ep_fire() + ep_fire() + ep_seg(ack) + ep_seg(fin_ack),
+        # The handshake never completes: SYN-ACK retransmissions, then give-up.
+        "synack-timeout": ep_config(retries=0x21) + ep_listen_syn() + ep_fire() + ep_fire() +
+        ep_fire(),
+        # RFC 5961: a RST in the window but not at RCV.NXT, then at RCV.NXT.
+        "rst-challenge": ep_config() + handshake + ep_seg(rst, ts=False, seq_delta=5) +
+        ep_seg(rst, ts=False),
+        # Idle timeout (10 ms): an abort after the response was acknowledged.
+        "idle": ep_config(passive=True, b=0x80) + handshake + ep_seg(psh_ack, 20) +
+        ep_seg(ack) + ep_fire(),
+    }
+    # Active open: our SYN, the peer's SYN-ACK (raw seq, ack = SND.NXT), data.
+    active = bytes([1, 1]) + struct.pack("<I", 7000)
+    active += bytes([1 << 5, syn_ack, 0x03 | 0x40]) + struct.pack("<I", 9000) + b"\0" + ep_ts()
+    active += ep_seg(psh_ack, 30) + ep_seg(fin_ack)
+    seeds["active-open"] = ep_config() + active
+    # A validated cookie's ACK carrying the request: ESTABLISHED at once.
+    cookie = bytes([2, 1, psh_ack]) + struct.pack("<IIH", CLI_ISN + 1, SRV_ISS + 1, 502)
+    cookie += bytes([20]) + ep_ts() + bytes([0x03 | (7 << 2) | 0x40])
+    seeds["cookie-ack"] = ep_config() + cookie + ep_seg(ack) + ep_seg(fin_ack) + ep_fire()
+    return seeds
+
+
+# ---- fuzz_cookie inputs (layout: tests/fuzz/fuzz_cookie.cc) ------------------------
+
+def cookie_input(rotations=0, syn_opts=True, delay_s=30, random_acks=2):
+    out = b""
+    for k in (0x0123456789ABCDEF, 0x1111, 0x2222):  # three secrets: k0.k0, k0.k1
+        out += struct.pack("<QQ", k, k ^ 0xFFFF)
+    out += struct.pack("<I", 100000) + b"\0"           # codec start, no high offset
+    out += struct.pack("<H", 5)                         # the SYN 5 s later
+    out += PEER_IP[::-1] + OUR_IP[::-1] + struct.pack("<HH", 40000, 80)  # tuple, host order
+    out += struct.pack("<I", CLI_ISN)
+    if syn_opts:  # MSS 1460, WS 7, SACK, TS
+        out += bytes([0x0F]) + struct.pack("<H", 1460) + bytes([7]) + struct.pack("<II", 777, 0)
+    else:
+        out += b"\0"
+    out += b"\0" + struct.pack("<I", 0x12345678)        # no ECN, our ms clock
+    out += bytes([rotations]) + struct.pack("<H", 10) * rotations
+    out += struct.pack("<H", delay_s)
+    if syn_opts:
+        out += struct.pack("<I", 778)                   # the ACK's TSval
+    out += bytes([3]) + bytes([0, 33, 70])              # three tampered copies
+    for i in range(random_acks):
+        out += b"\0" + struct.pack("<II", CLI_ISN + 1, 0xDEADBEEF + i) + b"\0" + struct.pack("<H", 7)
+    return out
+
+
+def cookie_seeds():
+    return {
+        "linux-syn": cookie_input(),
+        "no-options": cookie_input(syn_opts=False),
+        "one-rotation": cookie_input(rotations=1, delay_s=100),
+        "two-rotations-stale": cookie_input(rotations=2, delay_s=300),
+    }
+
+
+# ---- fuzz_worker programs (layout: tests/fuzz/fuzz_worker.cc) ------------------------
+
+def w_setup(mode=0, passive=False, backlog_small=False):
+    return bytes([mode | (4 if passive else 0) | (32 if backlog_small else 0), 0])
+
+
+def w_seg(flags, who=0, payload=0, opts=2, seq_raw=None):
+    """op 1: a segment from peer `who` at its own numbers (ack = the engine's
+    next, as last seen), with TSopt (opts 2) or Linux SYN options (opts 1)."""
+    modes = 0x20 | (0x10 if payload else 0) | (2 if seq_raw is not None else 0)
+    out = bytes([1, who, flags, modes])
+    if seq_raw is not None:
+        out += struct.pack("<I", seq_raw)
+    if payload:
+        out += bytes([payload])
+    return out + bytes([opts])
+
+
+END = b"\x04"
+
+
+def w_connection(who=0):
+    return (w_seg(0x02, who, opts=1, seq_raw=CLI_ISN + who) + END + w_seg(0x10, who) + END +
+            w_seg(0x18, who, payload=20) + END + w_seg(0x10, who) + w_seg(0x11, who) + END)
+
+
+def worker_seeds():
+    passes_61s = b"\x0d" + struct.pack("<H", 61)
+    seeds = {
+        "connection-never": w_setup(0) + w_connection() + passes_61s,
+        "connection-always": w_setup(2) + w_connection() + passes_61s,
+        "passive-close": w_setup(0, passive=True) + w_connection() + passes_61s,
+    }
+    # Overload: ten SYNs in one burst with a backlog of 4, then the handshakes.
+    flood = b"".join(w_seg(0x02, who, opts=1, seq_raw=CLI_ISN + who) for who in range(10)) + END
+    flood += b"".join(w_seg(0x10, who) for who in range(10)) + END
+    seeds["overload"] = w_setup(1, backlog_small=True) + flood
+    # ARP and an echo request (4 data bytes, id 7, seq 1), and a raw frame
+    # (checksums fixed, aimed at us): an ICMP echo built here.
+    icmp = icmp_echo()
+    seeds["arp-icmp"] = (w_setup(1) + b"\x07\x00" + b"\x0f\x00\x04" + struct.pack("<HHH", 7, 0, 1) +
+                         END + b"\x18" + struct.pack("<H", len(icmp)) + icmp + END)
+    # Runtime control: switch to always, rotate the secret, then a connection.
+    seeds["control"] = (w_setup(1) + b"\x06\x02" + b"\x0e" + struct.pack("<Q", 99) +
+                        w_connection(1) + passes_61s)
+    return seeds
+
+
+def main():
+    sets = {
+        "fuzz_frame": frame_seeds(),
+        "fuzz_options": option_seeds(),
+        "fuzz_endpoint": endpoint_seeds(),
+        "fuzz_cookie": cookie_seeds(),
+        "fuzz_worker": worker_seeds(),
+    }
+    for harness, seeds in sets.items():
+        d = os.path.join(HERE, "corpus", harness)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for name, data in seeds.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        print("%-14s %2d seeds, %5d bytes" % (harness, len(seeds), sum(map(len, seeds.values()))))
+
+
+if __name__ == "__main__":
+    main()
