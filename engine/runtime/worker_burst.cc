@@ -238,10 +238,14 @@ void Worker::signatures(const tcp::FourTuple* keys, uint16_t n, uint32_t* sigs) 
   }
   // GCC cannot see that the batch reads only the first n words (an indirect
   // call); zeroing the arrays to quiet it would cost more than the hashes.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
   sip_->hash13(flows_->hash().key(), w0, w1, hash, n);
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
   for (uint16_t j = 0; j < n; j++) sigs[j] = static_cast<uint32_t>(hash[j]);
 }
 
