@@ -264,8 +264,13 @@ void Worker::handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
     const tcp::State before = rec.tcb.state;
     tcp::Output out;
     endpoint_.on_segment(rec.tcb, seg, now_ms_, out, app_state(static_cast<uint32_t>(idx)));
-    apply(idx, before, out, m, route);
-    return;
+    if (!out.has(tcp::event::kReturnedToListen)) {
+      apply(idx, before, out, m, route);
+      return;
+    }
+    // RFC 9293 3.10.7.4: the half-open record is gone; the SYN is new.
+    apply(idx, before, out, nullptr, route);
+    return handle_listen(m, f, seg, key, sig, cookie_hash);
   }
   if (tw != flow::TimeWaitStore::kNone) return handle_time_wait(m, f, seg, key, sig, tw);
   if (!listening(seg.dst_port)) {

@@ -108,7 +108,6 @@ void Worker::count_events(const tcp::Output& out, tcp::State before) {
       (out.has(kResetEvents) ? c.connections_reset : c.connections_closed).add();
   }
   if (out.has(kFinWait2Timeout)) c.fin_wait_2_timeouts.add();
-  if (out.has(kSynAckRetransmit)) c.synack_retransmits.add();
   if (out.has(kRetransmit)) c.retransmits.add();
   if (out.has(kRequest)) c.requests.add();
   if (out.has(kAckThrottled)) c.acks_rate_limited.add();

@@ -70,7 +70,11 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
   const tcp::Route route{p_.mac, f.src_mac, key};
   tcp::Seq isn_floor;
   const bool reopen = time_wait != flow::TimeWaitStore::kNone;
-  if (!cookie_active_) {
+  // A SYN that reopens TIME-WAIT is answered with a record even under a
+  // flood: its ISN must lie above the old connection's (RFC 6191 2), which a
+  // cookie cannot promise. Refused, the entry stays as it was.
+  const bool stateful = !cookie_active_ || reopen;
+  if (stateful) {
     if (state_count_[static_cast<int>(tcp::State::kSynReceived)] >= cfg_.backlog) {
       drop(m, DropReason::backlog_full);
       return;
@@ -86,7 +90,7 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
     table_changes_++;
     counters_->time_wait_reused.add();
   }
-  if (cookie_active_) {
+  if (!stateful) {
     // Nothing stored, one segment, written over the SYN (the burst's fast
     // path does the same for many SYNs at once).
     send_cookie_synack(m, f, seg, key,

@@ -77,11 +77,6 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
   WorkerCounters& c = *counters_;
   for (int i = first; i < out.n_tx; i++) {
     const tcp::TxSegment& s = out.tx[i];
-    if (s.flags & tcp::tcpflag::kRst) c.rst_sent.add();
-    if ((s.flags & (tcp::tcpflag::kSyn | tcp::tcpflag::kAck)) ==
-        (tcp::tcpflag::kSyn | tcp::tcpflag::kAck))
-      c.synack_sent.add();
-    if (i == 0 && out.has(tcp::event::kChallengeAck)) c.challenge_acks_sent.add();
     const bool in_place = m != nullptr;
     rte_mbuf* b = in_place ? m : pool_low_ ? nullptr : rte_pktmbuf_alloc(p_.pool);
     if (b == nullptr) {
@@ -94,6 +89,14 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
       if (in_place) c.drop(DropReason::reply_too_large);
       continue;
     }
+    // Counted once written: a reply with no mbuf was not sent.
+    if (s.flags & tcp::tcpflag::kRst) c.rst_sent.add();
+    if ((s.flags & (tcp::tcpflag::kSyn | tcp::tcpflag::kAck)) ==
+        (tcp::tcpflag::kSyn | tcp::tcpflag::kAck)) {
+      c.synack_sent.add();
+      if (out.has(tcp::event::kSynAckRetransmit)) c.synack_retransmits.add();
+    }
+    if (i == 0 && out.has(tcp::event::kChallengeAck)) c.challenge_acks_sent.add();
     if (!in_place) {
       send(b);
       continue;

@@ -30,7 +30,10 @@ inline constexpr uint32_t kRateLimitedAck = 1u << 13;
 // Such an ACK was not sent: this flow sent one less than kOowAckIntervalMs ago.
 inline constexpr uint32_t kAckThrottled = 1u << 14;
 inline constexpr uint32_t kFinWait2Timeout = 1u << 15;  // FIN-WAIT-2 ended silently (with kClosed)
-inline constexpr uint32_t kReopened = 1u << 16;         // a SYN may reopen this TIME-WAIT (RFC 6191)
+// A new SYN met a passively opened record in SYN-RECEIVED: the record is
+// gone (RFC 9293 3.10.7.4: "return this connection to the LISTEN state") and
+// the runtime hands the SYN to the listener, as if the record never was.
+inline constexpr uint32_t kReturnedToListen = 1u << 22;
 // The client application (requester.h). One request is outstanding at a time,
 // so each is set at most once per call; with both kResponseDone and
 // kRequestSent, the response answered the request before the one just sent.

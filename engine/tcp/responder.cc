@@ -13,9 +13,9 @@ constexpr uint32_t kMaxStream = 1u << 30;
 
 void Responder::on_data(AppContext& c, const uint8_t*, uint32_t len) const {
   Tcb& t = c.tcb();
+  // With an active close the first request closes too (our FIN is queued):
+  // later data is not a request.
   if (len == 0 || t.has(tcbflag::kFinQueued)) return;
-  if (active_close_ && t.has(tcbflag::kRequestSeen)) return;
-  t.flags |= tcbflag::kRequestSeen;
   if (t.snd_queued > kMaxStream - response_len()) {
     c.close();
     return;

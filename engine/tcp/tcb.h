@@ -34,7 +34,7 @@ namespace tcbflag {
 inline constexpr uint8_t kTimestamps = 0x01;   // RFC 7323 TSopt negotiated
 inline constexpr uint8_t kSackOk = 0x02;       // peer sent SACK-permitted
 inline constexpr uint8_t kWscale = 0x04;       // RFC 7323 window scaling in effect
-inline constexpr uint8_t kRequestSeen = 0x08;  // the application has seen data
+inline constexpr uint8_t kRecovery = 0x08;     // resending after a timeout: rtt_seq is the resend point
 inline constexpr uint8_t kFinQueued = 0x10;    // our FIN is part of the send sequence
 inline constexpr uint8_t kFinReceived = 0x20;  // peer's FIN consumed (rcv_nxt past it)
 inline constexpr uint8_t kRttTiming = 0x40;    // rtt_seq/rtt_start time a segment (RFC 6298 3)
@@ -52,7 +52,10 @@ struct Tcb {
   uint32_t snd_wnd = 0;     // peer's window in bytes, already scaled
   uint32_t ts_recent = 0;   // RFC 7323 TS.Recent
   uint32_t snd_queued = 0;  // bytes the application queued after ISS+1
-  Seq rtt_seq;              // RFC 6298 / Karn: the segment being timed ends here
+  // RFC 6298 / Karn: the timed segment ends here (kRttTiming); after a
+  // timeout, where go-back-N resending has got to (kRecovery). Karn's rule
+  // keeps the two apart: nothing is timed while segments are resent.
+  Seq rtt_seq;
   uint16_t rtt_start = 0;   // low 16 bits of the ms clock when it was sent
   uint16_t srtt_ms = 0;     // RFC 6298 SRTT (0: no measurement yet)
   uint16_t rttvar_ms = 0;   // RFC 6298 RTTVAR

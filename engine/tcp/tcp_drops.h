@@ -16,6 +16,7 @@
   X(kPaws, paws)                         /* RFC 7323 5.3: TSval older than TS.Recent */      \
   X(kRstOutOfWindow, rst_out_of_window)  /* RST outside the window: silent (RFC 5961 3.2) */ \
   X(kRstChallenged, rst_challenged)      /* RST in window, not exact: challenge ACK */       \
+  X(kRstInexact, rst_inexact)            /* ... to a half-open record: dropped, kept */      \
   X(kSynChallenged, syn_challenged)      /* SYN on a synchronized connection (5961 4.2) */   \
   X(kAckUnacceptable, ack_unacceptable)  /* ACK outside the RFC 5961 5.2 range */            \
   X(kNoAck, no_ack)                      /* no ACK bit in a synchronized state (step 5) */   \

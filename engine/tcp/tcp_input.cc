@@ -103,13 +103,24 @@ void syn_sent(Ctx& c, const Segment& seg) {
 //    acknowledges our SYN: ESTABLISHED (as Linux tcp_validate_incoming does).
 bool syn_received_resyn(Ctx& c, const Segment& seg) {
   Tcb& t = c.tcb;
-  if (t.state != State::kSynReceived || seg.seq != t.rcv_nxt - 1) return false;
+  if (t.state != State::kSynReceived) return false;
   if ((seg.flags & (tcpflag::kSyn | tcpflag::kRst)) != tcpflag::kSyn) return false;
+  if (seg.seq != t.rcv_nxt - 1) {
+    // A SYN with another sequence number: "If this connection was initiated
+    // with a passive OPEN, then return this connection to the LISTEN state and
+    // return" (RFC 9293 3.10.7.4, fourth). The listener then answers it as a
+    // new SYN, as the cookie path (which has no record) does.
+    if (t.has(tcbflag::kActiveOpen) || seg.has(tcpflag::kAck)) return false;
+    close_tcb(c, event::kReturnedToListen);
+    return true;
+  }
   if (!seg.has(tcpflag::kAck)) {
     send_rate_limited_ack(c, Drop::kDuplicate);
     return true;
   }
-  if (seg.ack != t.snd_nxt || seg.payload_len != 0) return false;
+  // The peer's SYN-ACK in a simultaneous open (we sent a SYN too); a passive
+  // record takes it as an old duplicate (RFC 9293 step 1), as Linux does.
+  if (!t.has(tcbflag::kActiveOpen) || seg.ack != t.snd_nxt || seg.payload_len != 0) return false;
   t.snd_una = seg.ack;
   t.snd_wnd = seg.wnd;  // a SYN's window is unscaled
   t.snd_wl1 = seg.seq;
@@ -183,6 +194,11 @@ bool sequence_ok(Ctx& c, const Segment& seg) {
 void rst_step(Ctx& c, const Segment& seg) {
   if (seg.seq == c.tcb.rcv_nxt) {
     close_tcb(c, event::kResetByPeer);
+  } else if (c.tcb.state == State::kSynReceived && !c.tcb.has(tcbflag::kActiveOpen)) {
+    // A half-open record has nothing a blind RST could harm, and the cookie
+    // path, which keeps no record, cannot send a challenge ACK: both drop it
+    // (Linux drops the request socket on any in-window RST).
+    c.out.drop = Drop::kRstInexact;
   } else {
     send_challenge_ack(c, Drop::kRstChallenged);
   }
@@ -387,6 +403,10 @@ void synchronized(Ctx& c, const Segment& seg) {
     c.app.on_peer_fin(a);
     if (t.state == State::kClosed) return;
   }
+  // After a timeout, every ACK that takes data off the flight lets the
+  // resending go on as far as the congestion window has opened (RFC 5681
+  // 3.1: go-back-N from SND.UNA), before any new data.
+  if (acked_new && t.has(tcbflag::kRecovery)) retransmit_outstanding(c, false);
   push_pending(c);
   // Every segment we send carries RCV.NXT; a pure ACK only when none went out.
   // A FIN not yet in sequence is ACKed too, so the peer learns about the hole.

@@ -78,10 +78,13 @@ bool has_unsent(const Tcb& tcb);
 // Sends new data (MSS, peer window and congestion window respected) and the
 // queued FIN.
 void push_pending(Ctx& c);
-// Go-back-N: resends [SND.UNA, SND.NXT) (data and FIN) as far as the window
-// allows; SND.NXT is unchanged.
-void retransmit_outstanding(Ctx& c);
-// Zero-window probe: one byte past SND.NXT regardless of the window.
+// Go-back-N after a timeout: resends [SND.UNA, SND.NXT) (data and FIN) from
+// where the resending has got to, as far as the congestion window allows (at
+// least one segment when `timeout`, the first resend). SND.NXT is unchanged.
+void retransmit_outstanding(Ctx& c, bool timeout);
+// Zero-window probe (RFC 9293 3.8.6.1): an ACK at SND.UNA - 1, outside the
+// window, which the peer must answer with its window (as Linux's
+// tcp_xmit_probe_skb); when it opens, the data goes at once.
 void send_probe(Ctx& c);
 
 // ---- tcp_output.cc: state changes and timers --------------------------------

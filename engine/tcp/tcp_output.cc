@@ -48,7 +48,8 @@ void add_data(Ctx& c, Seq seq, uint32_t len, bool fin) {
 // With timestamps every ACK is a measurement (RFC 7323 4), nothing to time.
 void start_timing(Ctx& c, Seq end) {
   Tcb& t = c.tcb;
-  if (t.has(tcbflag::kTimestamps) || t.has(tcbflag::kRttTiming)) return;
+  if (t.has(tcbflag::kTimestamps) || t.has(tcbflag::kRttTiming) || t.has(tcbflag::kRecovery))
+    return;
   t.flags |= tcbflag::kRttTiming;
   t.rtt_seq = end;
   t.rtt_start = static_cast<uint16_t>(c.now_ms);
@@ -81,9 +82,12 @@ void send_ack(Ctx& c) {
 void send_rate_limited_ack(Ctx& c, Drop why) {
   c.out.drop = why;
   // RFC 5961 7 with Linux's tcp_oow_rate_limited(): one per flow per interval.
+  // The stamp is in 8 ms units, so `since` stamps mean more than
+  // (since - 1) * 8 ms: the interval is over once that reaches it, never early.
+  constexpr uint16_t kIntervalStamps = (kOowAckIntervalMs - 1) / 8 + 2;
   const uint16_t now = oow_stamp(c.now_ms);
   const auto since = static_cast<uint16_t>(now - c.tcb.oow_ack_stamp);
-  if (c.tcb.oow_ack_stamp != 0 && since < (kOowAckIntervalMs >> 3)) {
+  if (c.tcb.oow_ack_stamp != 0 && since < kIntervalStamps) {
     c.out.events |= event::kAckThrottled;
     return;
   }
@@ -189,39 +193,44 @@ void push_pending(Ctx& c) {
   }
 }
 
-void retransmit_outstanding(Ctx& c) {
+void retransmit_outstanding(Ctx& c, bool timeout) {
   Tcb& t = c.tcb;
-  t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);  // Karn: no sample from a resend
+  if (timeout) {
+    t.flags &= static_cast<uint8_t>(~tcbflag::kRttTiming);  // Karn: no sample from a resend
+    t.flags |= tcbflag::kRecovery;
+    t.rtt_seq = t.snd_una;
+  }
   const Seq end = data_end(t);
   const bool fin_sent = t.has(tcbflag::kFinQueued) && t.snd_nxt == end + 1;
-  // After the timeout the loss window allows one segment (RFC 5681 3.1); the
-  // rest follows as ACKs open the congestion window again.
-  const uint32_t budget = std::max<uint32_t>(cwnd_bytes(t), 1);
-  uint32_t sent = 0;
-  Seq p = t.snd_una;
+  // The window the resending may fill: the congestion window (one segment
+  // right after the timeout, RFC 5681 3.1) and the peer's.
+  const uint32_t seg = std::max<uint32_t>(segment_payload(t), 1);
+  int64_t window = std::min<int64_t>(t.snd_wnd, cwnd_bytes(t));
+  if (timeout) window = std::max<int64_t>(window, seg);
+  Seq p = std::max(t.rtt_seq, t.snd_una);
   while (p < t.snd_nxt && c.out.n_tx < Output::kMaxTx) {
     if (p < end) {
-      if (sent >= budget) break;
+      const int64_t room = window - (p - t.snd_una);
+      if (room <= 0) break;
       const Seq stop = std::min(end, t.snd_nxt);
-      const uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(stop - p), segment_payload(t));
+      uint32_t len = std::min<uint32_t>(static_cast<uint32_t>(stop - p), seg);
+      len = static_cast<uint32_t>(std::min<int64_t>(len, room));
       const bool with_fin = fin_sent && p + len == end;
       add_data(c, p, len, with_fin);
-      sent += len;
       p += len + (with_fin ? 1 : 0);
     } else {
-      add_acking(c, p, tcpflag::kFin);
+      add_acking(c, p, tcpflag::kFin);  // only the FIN is left: it takes no window
       p += 1;
     }
   }
+  t.rtt_seq = p;
+  if (p >= t.snd_nxt) t.flags &= static_cast<uint8_t>(~tcbflag::kRecovery);
 }
 
 void send_probe(Ctx& c) {
   Tcb& t = c.tcb;
-  const Seq end = data_end(t);
-  if (t.snd_nxt < end) {
-    const bool with_fin = t.has(tcbflag::kFinQueued) && t.snd_nxt + 1 == end;
-    add_data(c, t.snd_nxt, 1, with_fin);
-    t.snd_nxt += with_fin ? 2 : 1;
+  if (t.snd_nxt < data_end(t)) {
+    add_acking(c, t.snd_una - 1, 0);
   } else {
     push_pending(c);  // only the FIN is left, and it ignores the window
   }

@@ -40,8 +40,8 @@ void handshake_timeout(Ctx& c) {
 // RFC 6298 5.4-5.6: retransmit the earliest unacknowledged segment(s), back
 // off, restart the timer; RFC 5681 (4): collapse the congestion window. After
 // `data_retries` abort with a RST (RFC 9293 3.8.3 R2). With nothing in flight
-// but unsent data, the peer's window is zero: send a one-byte probe (RFC 9293
-// 3.8.6.1); retries then count probes the peer did not answer.
+// but unsent data, the peer's window is zero: probe it (RFC 9293 3.8.6.1, an
+// ACK below the window as Linux sends); retries then count unanswered probes.
 void data_timeout(Ctx& c) {
   Tcb& t = c.tcb;
   if (t.retries() >= c.cfg.data_retries) {
@@ -52,7 +52,7 @@ void data_timeout(Ctx& c) {
   back_off(t);
   if (t.snd_una < t.snd_nxt) {
     cc_on_timeout(t, static_cast<uint32_t>(t.snd_nxt - t.snd_una));
-    detail::retransmit_outstanding(c);
+    detail::retransmit_outstanding(c, true);
   } else {
     detail::send_probe(c);
   }

@@ -38,11 +38,13 @@ uint16_t icmp_echo_reply_in_place(uint8_t* frame, const Frame& f, const MacAddr&
   ip[ip::kTtl] = ip::kDefaultTtl;
   fill_ipv4_checksum(ip);
   uint8_t* l4 = ip + kIpv4MinHdrLen;
-  // Only the type changes (8 -> 0): RFC 1624 incremental update of the checksum.
-  uint16_t old_word = load_be16(l4);
+  // Summed afresh, as Linux's icmp_reply does: an RFC 1624 update of the
+  // request's checksum can give 0x0000 where the sum says 0xffff, and the
+  // reply's bytes must be what the peer's own reply would be.
   l4[icmp::kType] = icmp::kEchoReply;
-  store_be16(l4 + icmp::kCsum,
-             checksum_adjust16(load_be16(l4 + icmp::kCsum), old_word, load_be16(l4)));
+  l4[icmp::kCsum] = 0;
+  l4[icmp::kCsum + 1] = 0;
+  store_csum(l4 + icmp::kCsum, static_cast<uint16_t>(~csum_fold(csum_add(l4, f.l4_len))));
   return static_cast<uint16_t>(f.l3_off + kIpv4MinHdrLen + f.l4_len);
 }
 

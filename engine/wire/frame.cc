@@ -2,6 +2,7 @@
 
 #include "wire/checksum.h"
 #include "wire/headers.h"
+#include "wire/ip_options.h"
 
 namespace synack::wire {
 
@@ -58,41 +59,6 @@ ParseError parse_tcp(const uint8_t* ip, const uint8_t* l4, const ParseContext& p
   if (f.l4_len < kTcpMinHdrLen) return ParseError::kTruncated;
   if (!pc.l4_csum_verified && !l4_checksum_ok(ip, l4)) return ParseError::kBadTcpChecksum;
   f.kind = FrameKind::kTcp;
-  return ParseError::kOk;
-}
-
-// IPv4 options (RFC 791 3.1), checked as Linux's ip_options_compile checks a
-// received header: every option inside the header with a sane length, route
-// options' pointers in range; source routes are refused (accept_source_route
-// is 0 by default), everything else is accepted and ignored.
-ParseError check_ip_options(const uint8_t* o, uint32_t len) {
-  constexpr uint8_t kEol = 0, kNop = 1, kRr = 7, kTs = 68, kLsrr = 131, kSsrr = 137;
-  uint32_t i = 0;
-  while (i < len) {
-    const uint8_t type = o[i];
-    if (type == kEol) break;
-    if (type == kNop) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= len) return ParseError::kBadIpOptions;
-    const uint8_t olen = o[i + 1];
-    if (olen < 2 || olen > len - i) return ParseError::kBadIpOptions;
-    switch (type) {
-      case kLsrr:
-      case kSsrr:
-        return ParseError::kIpSourceRoute;
-      case kRr:
-        if (olen < 3 || o[i + 2] < 4) return ParseError::kBadIpOptions;
-        break;
-      case kTs:
-        if (olen < 4 || o[i + 2] < 5) return ParseError::kBadIpOptions;
-        break;
-      default:
-        break;
-    }
-    i += olen;
-  }
   return ParseError::kOk;
 }
 

@@ -300,9 +300,11 @@ TEST(ArpRequest, FieldsAsRfc826) {
   EXPECT_EQ(std::memcmp(buf + 38, tpa, 4), 0);   // ar$tpa
   for (size_t i = 42; i < sizeof(buf); i++) ASSERT_EQ(buf[i], 0xa5) << "wrote past the frame";
 
-  // The engine's own parser takes it as the request it is.
+  // The engine's own parser, as the gateway, takes it as the request it is.
   wire::Frame f;
-  ASSERT_EQ(wire::parse_frame(buf, 42, {}, f), wire::ParseError::kOk);
+  wire::ParseContext gw;
+  gw.our_ip = kGateway;
+  ASSERT_EQ(wire::parse_frame(buf, 42, gw, f), wire::ParseError::kOk);
   EXPECT_EQ(f.kind, wire::FrameKind::kArpRequest);
   EXPECT_EQ(f.src_ip, our_ip);
   EXPECT_EQ(f.dst_ip, kGateway);

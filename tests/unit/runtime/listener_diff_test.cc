@@ -488,6 +488,17 @@ const std::vector<KeptDifference>& kept_differences() {
        [](const std::string&, bool syn_ts, const Classes& s, const Classes& c) {
          return k1_cookie_synack_without_ts(syn_ts, s, c);
        }},
+      {"new_syn_iss_from_the_clock",
+       "a SYN with a new sequence number ends the half-open record (RFC 9293 3.10.7.4 fourth: "
+       "return to LISTEN) and is answered as a new SYN: the stateful ISS comes from the RFC "
+       "6528 clock, which this harness does not move, so it repeats; the cookie's is a MAC "
+       "over the new SYN, so it does not",
+       [](const std::string& t, bool syn_ts, const Classes& s, const Classes& c) {
+         if (t != "syn_new_seq" || s.size() != 1 || c.size() != 1 || s[0].kind != 'S') return false;
+         Classes x = s;
+         x[0].seq = c[0].seq;
+         return x == c || k1_cookie_synack_without_ts(syn_ts, x, c);
+       }},
       {"synack_at_a_listener",
        "a SYN-ACK is out of window for the half-open record (SEG.SEQ = IRS: RFC 9293 3.10.7.4 "
        "first check, an ACK) and an ACK to a listener for the cookie path (3.10.7.2 second "

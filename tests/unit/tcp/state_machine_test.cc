@@ -138,7 +138,7 @@ TEST(Paws, OldTimestampDroppedWithAck) {
   EXPECT_EQ(h.out.tx[0].flags, kAck);
   EXPECT_EQ(h.out.tx[0].opts.ts_ecr, 1001u);
   EXPECT_EQ(h.tcb.rcv_nxt, Seq(kCliIsn + 1)) << "payload not taken";
-  EXPECT_FALSE(h.tcb.has(tcbflag::kRequestSeen));
+  EXPECT_EQ(h.tcb.snd_queued, 0u) << "no request seen";
   // Wrap-safe: 0x80000000 past TS.Recent is "older".
   h.in(h.next().data(10).ts(1001 + 0x80000000u, 0));
   EXPECT_EQ(h.out.drop, Drop::kPaws);
@@ -264,14 +264,17 @@ TEST(Response, ZeroWindowProbedByTimer) {
   EXPECT_EQ(h.out.tx[0].data_len, 0);
   EXPECT_EQ(h.out.timer, TimerOp::kArm) << "persist timer";
   h.timer();
+  // The probe: an ACK below the window (SND.UNA - 1), no data, as Linux's.
   ASSERT_EQ(h.out.n_tx, 1);
-  EXPECT_EQ(h.out.tx[0].data_len, 1);
+  EXPECT_EQ(h.out.tx[0].data_len, 0);
+  EXPECT_EQ(h.out.tx[0].flags, kAck);
+  EXPECT_EQ(h.out.tx[0].seq, Seq(kSrvIss));
   EXPECT_TRUE(h.out.has(event::kRetransmit));
-  // The window opens: the rest goes out with the FIN.
-  h.in(Seg().seq(h.tcb.rcv_nxt).ack(kSrvIss + 2).wnd(1000));
+  // The window opens: the whole response goes out with the FIN.
+  h.in(Seg().seq(h.tcb.rcv_nxt).ack(kSrvIss + 1).wnd(1000));
   ASSERT_EQ(h.out.n_tx, 1);
-  EXPECT_EQ(h.out.tx[0].data_off, 1u);
-  EXPECT_EQ(h.out.tx[0].data_len, 99);
+  EXPECT_EQ(h.out.tx[0].data_off, 0u);
+  EXPECT_EQ(h.out.tx[0].data_len, 100);
   EXPECT_EQ(h.out.tx[0].flags, kAck | kPsh | kFin);
 }
 

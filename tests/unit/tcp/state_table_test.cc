@@ -51,7 +51,7 @@ struct Row {
   Reply reply;
   St next;
   Drop drop = Drop::kNone;
-  uint16_t events = 0;  // all of these must be set
+  uint32_t events = 0;  // all of these must be set
   Tm timer = Tm::kAnyTimer;
 };
 
@@ -101,9 +101,9 @@ const Row kRows[] = {
   {"syn_rcvd_ack_of_iss_gets_rst", St::kSynReceived, {A, 0, -1}, {R, -1}, St::kSynReceived, Drop::kAckUnacceptable},
   {"syn_rcvd_ack_of_future_gets_rst", St::kSynReceived, {A, 0, 3}, {R, 3}, St::kSynReceived, Drop::kAckUnacceptable},
   {"syn_rcvd_retransmitted_syn_gets_synack", St::kSynReceived, {S, -1}, {S | A, -1, 0}, St::kSynReceived, Drop::kDuplicate, 0, Tm::kKeep},
-  {"syn_rcvd_new_syn_challenged", St::kSynReceived, {S, 100}, {A, 0, 0}, St::kSynReceived, Drop::kSynChallenged, event::kChallengeAck},
+  {"syn_rcvd_new_syn_returns_to_listen", St::kSynReceived, {S, 100}, kNothing, St::kClosed, Drop::kNone, event::kClosed | event::kReturnedToListen, Tm::kCancel},
   {"syn_rcvd_rst_exact_closes", St::kSynReceived, {R}, kNothing, St::kClosed, Drop::kNone, event::kClosed | event::kResetByPeer, Tm::kCancel},
-  {"syn_rcvd_rst_in_window_challenged", St::kSynReceived, {R, 100}, {A, 0, 0}, St::kSynReceived, Drop::kRstChallenged, event::kChallengeAck},
+  {"syn_rcvd_rst_in_window_dropped", St::kSynReceived, {R, 100}, kNothing, St::kSynReceived, Drop::kRstInexact},
   {"syn_rcvd_rst_out_of_window_silent", St::kSynReceived, {R, -100}, kNothing, St::kSynReceived, Drop::kRstOutOfWindow},
   {"syn_rcvd_data_without_ack_dropped", St::kSynReceived, {P, 0, 0, 10}, kNothing, St::kSynReceived, Drop::kNoAck},
   {"syn_rcvd_out_of_window_acked", St::kSynReceived, {A, kFar}, {A, 0, 0}, St::kSynReceived, Drop::kOutOfWindow},
