@@ -11,7 +11,13 @@
 // (7.1, with chunk extensions and trailers) when chunked is the final
 // transfer coding; until the server closes when another coding is final or
 // when neither framing field is present; otherwise Content-Length bytes.
-// Transfer-Encoding overrides Content-Length (6.3 item 3).
+// Transfer-Encoding overrides Content-Length (6.3 item 3, which also says
+// such a message "ought to be handled as an error"; we follow the framing it
+// states). An obs-fold (5.2) continuing a field we do not read is skipped;
+// continuing Content-Length, Transfer-Encoding or Connection it is refused:
+// 5.2 asks a user agent to unfold it, but senders "MUST NOT generate" folds
+// and a framing field split over lines is how response splitting starts.
+// Lines may end in a bare LF (2.2); a bare CR is refused.
 //
 // Everything is bounded: a head (status and field lines, over all interim
 // responses), a chunk-size line and a trailer section each fit `max_head`

@@ -41,8 +41,9 @@ inline constexpr uint32_t kRequestSent = 1u << 17;   // a request was queued (se
 inline constexpr uint32_t kResponseDone = 1u << 18;  // a whole response arrived
 // The server's FIN came before the whole response (or before any of it).
 inline constexpr uint32_t kResponseTruncated = 1u << 19;
-// The response could not be framed (HttpResponseParser::error()), or bytes came
-// while no request was outstanding: the connection is aborted (kClosed).
+// The response could not be framed (HttpResponseParser::error()), or bytes
+// answered no outstanding request: the connection is aborted (kClosed, and
+// kResetSent unless in CLOSING, LAST-ACK or TIME-WAIT: RFC 9293 3.10.5).
 inline constexpr uint32_t kResponseMalformed = 1u << 20;
 // The server ended the connection's use (Connection: close, a close-delimited
 // body, or its FIN) before the last request: no more requests are sent.

@@ -64,11 +64,15 @@ void Requester::on_established(AppContext& c) const {
   send_request(c, *s);
 }
 
-void Requester::response_done(AppContext& c, RequesterState& s) const {
+bool Requester::complete(AppContext& c, RequesterState& s) const {
   ++s.responses_done;
   c.report(event::kResponseDone);
   const bool server_closes = s.parser.connection_close();
   s.parser.reset();
+  return server_closes;
+}
+
+void Requester::next_or_close(AppContext& c, RequesterState& s, bool server_closes) const {
   if (s.responses_done < cfg_.requests_per_connection) {
     // A request after the server's FIN, or after it said it closes, would
     // never be answered (RFC 9112 9.6).
@@ -100,16 +104,19 @@ void Requester::on_data(AppContext& c, const uint8_t* data, uint32_t len) const 
       c.report(event::kResponseMalformed);
       c.abort();
       return;
-    case ParseStatus::kComplete:
-      response_done(c, *s);
+    case ParseStatus::kComplete: {
+      const bool server_closes = complete(c, *s);
       // Bytes after a response in the same segment left the server before
-      // it could have seen the next request (there is no pipelining): they
+      // it could have seen a next request (there is no pipelining): they
       // answer nothing, and what follows them cannot be framed.
       if (p != end) {
         c.report(event::kResponseMalformed);
         c.abort();
+        return;
       }
+      next_or_close(c, *s, server_closes);
       return;
+    }
   }
 }
 
@@ -118,8 +125,7 @@ void Requester::on_peer_fin(AppContext& c) const {
   if (s != nullptr && s->responses_done != s->requests_sent) {
     if (s->parser.complete_at_close()) {
       // RFC 9112 6.3 item 8: the body ends where the connection does.
-      ++s->responses_done;
-      c.report(event::kResponseDone);
+      complete(c, *s);
       if (s->responses_done < cfg_.requests_per_connection) c.report(event::kServerEndedEarly);
     } else {
       c.report(event::kResponseTruncated);

@@ -3,20 +3,28 @@
 // is established, each next one when the response to the previous one is
 // complete. After the N-th response an active close sends our FIN at once (the
 // client then holds TIME-WAIT); a passive close waits for the server's FIN and
-// answers it.
+// answers it. A server that ends the connection's use first ("Connection:
+// close", a close-delimited body, its FIN) gets no further request (RFC 9112
+// 9.6), and the connection ends as after the N-th response.
 //
-// Events (output.h), at most one of each per Endpoint call, since only one
-// request is outstanding: kRequestSent, kResponseDone (when both are set, the
-// response is the one to the request before the one just sent),
-// kResponseTruncated, kResponseMalformed, kServerEndedEarly.
+// Events (output.h), each at most once per Endpoint call since only one
+// request is outstanding: kRequestSent (queued; it leaves as the windows
+// allow), kResponseDone, kResponseTruncated, kResponseMalformed,
+// kServerEndedEarly. With both kResponseDone and kRequestSent, the response
+// answered the request before the one just sent.
 //
-// A response that cannot be parsed (http_response_parser.h says which), or
-// bytes that arrive while no request is outstanding, abort the connection
-// (AppContext::abort: a RST, the TCB CLOSED): RFC 9112 6.3 item 5 tells a
-// user agent to close the connection and discard the response, and a graceful
-// close would leave the server sending into a connection that reads nothing.
-// A response cut short by the server's FIN is answered with our FIN: the
-// server closed properly, only the response was short.
+// A response that cannot be framed (HttpResponseParser::error() says why), or
+// bytes that answer no outstanding request (after the N-th response, or after
+// a response in the same segment, before the next request could have been
+// seen), abort the connection (AppContext::abort: a RST, the TCB CLOSED):
+// RFC 9112 6.3 item 5 tells a user agent to close the connection and discard
+// the response, and a graceful close would leave the server sending into a
+// connection that reads nothing. A response cut short by the server's FIN is
+// answered with our FIN: the server closed properly, only the response was
+// short.
+//
+// The runtime keeps one RequesterState per flow, zeroed when the flow is
+// opened, and passes it to every Endpoint call for the flow.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +75,11 @@ class Requester final : public Application {
 
  private:
   void send_request(AppContext& c, RequesterState& s) const;
-  void response_done(AppContext& c, RequesterState& s) const;
+  // The outstanding response is whole: counted, reported, the parser reset.
+  // Returns whether the server said it closes.
+  bool complete(AppContext& c, RequesterState& s) const;
+  // After a whole response: the next request, or the close that the mode asks.
+  void next_or_close(AppContext& c, RequesterState& s, bool server_closes) const;
   ResponseLimits limits(const RequesterState& s) const;
 
   RequesterConfig cfg_;

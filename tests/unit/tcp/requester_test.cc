@@ -527,8 +527,19 @@ TEST(RequesterMalformed, BytesBeforeTheNextRequestLeft) {
   Harness h;
   ASSERT_NO_FATAL_FAILURE(client_up(h, requester_config(2, false)));
   h.in(h.next().bytes(kOk5 + kOk5));
-  EXPECT_TRUE(h.out.has(event::kRequestSent));
   check_aborted(h, h.out, true);
+  EXPECT_FALSE(h.out.has(event::kRequestSent)) << "no request into a connection being aborted";
+  EXPECT_EQ(h.req_state.requests_sent, 1);
+  EXPECT_EQ(h.req_state.responses_done, 1);
+}
+
+// With the server's FIN in the malformed segment: the RST alone, no FIN after it.
+TEST(RequesterMalformed, MalformedWithFinGetsOnlyTheRst) {
+  Harness h;
+  ASSERT_NO_FATAL_FAILURE(client_up(h, requester_config(1, false)));
+  h.in(h.next().bytes("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").fin());
+  check_aborted(h, h.out);
+  EXPECT_FALSE(h.out.has(event::kResponseTruncated)) << "on_peer_fin is not called after abort";
 }
 
 // RFC 9293 3.10.5: ABORT sends a RST only in states that still send; junk
@@ -556,6 +567,37 @@ TEST(RequesterMalformed, AbortInTimeWaitSendsNoRst) {
   check_aborted(g, g.out);
 }
 
+// AppContext::abort is the Endpoint's contract with any application: after
+// it, the Endpoint sends nothing but the RST, even what was queued first.
+class AbortOnFin final : public Application {
+ public:
+  void on_data(AppContext&, const uint8_t*, uint32_t) const override {}
+  void on_peer_fin(AppContext& c) const override {
+    c.queue(10);
+    c.abort();
+  }
+  void copy_out(const Tcb&, const void*, uint32_t, uint8_t*, uint32_t) const override {}
+};
+
+TEST(AppContextAbort, NothingButTheRstAfterIt) {
+  const EndpointConfig cfg;
+  const AbortOnFin app;
+  const Endpoint ep(cfg, app);
+  Tcb t;
+  Output out;
+  ep.open(t, Seq(kSrvIss), 0, out);
+  ep.on_segment(t, Seg().syn().ack(kSrvIss + 1).seq(kCliIsn), 0, out);
+  ASSERT_EQ(t.state, State::kEstablished);
+  ep.on_segment(t, Seg().seq(kCliIsn + 1).ack(kSrvIss + 1).fin(), 0, out);
+  EXPECT_EQ(t.state, State::kClosed);
+  EXPECT_TRUE(out.has(event::kClosed | event::kResetSent));
+  EXPECT_EQ(out.timer, TimerOp::kCancel);
+  ASSERT_EQ(out.n_tx, 1);
+  EXPECT_EQ(out.tx[0].flags, kRst | kAck);
+  EXPECT_EQ(out.tx[0].seq, Seq(kSrvIss + 1));
+  EXPECT_EQ(out.tx[0].ack, Seq(kCliIsn + 2)) << "the FIN was taken";
+}
+
 // ---- HEAD, interim responses, no-body statuses -------------------------------------
 
 TEST(RequesterFraming, HeadResponsesHaveNoBody) {
@@ -567,7 +609,8 @@ TEST(RequesterFraming, HeadResponsesHaveNoBody) {
   h.in(h.next().bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
   EXPECT_TRUE(h.out.has(event::kResponseDone));
   EXPECT_EQ(h.tcb.state, State::kFinWait1);
-  // Only the last request is HEAD: the first response has its body.
+  // Only the last request is HEAD: the first response has its body (and the
+  // bytes after it are not the second's: that request had not left).
   Harness g;
   ASSERT_NO_FATAL_FAILURE(
       client_up(g, requester_config(2, true, kGet, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n")));
