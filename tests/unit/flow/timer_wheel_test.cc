@@ -62,7 +62,7 @@ TEST(TimerWheel, ReArmAndCancel) {
 }
 
 TEST(TimerWheel, LongJumpIsOneLap) {
-  TimerWheel w(3, 0, 1024);
+  TimerWheel w(3, 0);
   w.arm(0, 60000);
   w.arm(1, 5);
   w.arm(2, 2'000'000'000ull);
@@ -158,7 +158,7 @@ void random_run(uint32_t slots, uint32_t capacity, uint64_t seed, uint32_t steps
   SCOPED_TRACE(testing::Message() << "slots=" << slots << " seed=" << seed);
   std::mt19937_64 rng(seed);
   uint64_t t = 1'000'000;
-  TimerWheel w(capacity, t, slots);
+  TimerWheel w(capacity, t);
   std::vector<uint64_t> expiry(capacity, 0);
   std::set<std::pair<uint64_t, uint32_t>> due;  // (expiry, id) of armed timers
   uint64_t total_fired = 0, capped_calls = 0, jumps = 0;
