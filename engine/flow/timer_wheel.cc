@@ -70,6 +70,13 @@ bool TimerWheel::init(uint32_t capacity, uint64_t now_tick, const Allocator& all
   mask_ = slots_ - 1;
   due_ = static_cast<uint32_t>(l.nodes - 1);
   pos_ = now_ = paced_ = now_tick;
+  // A distance of n bits, d < 2^n, is at least (e >> bL) - (pos >> bL) >=
+  // 2^(b+1) slots ahead at every level with bL + b + 1 < n, and at most 2 slots
+  // ahead at the first level with bL + b + 1 >= n: the level is that one or
+  // the next (never past the top: there any distance fits).
+  for (uint32_t n = 0; n <= 64; n++)
+    min_level_[n] = static_cast<uint8_t>(
+        n <= slot_bits + 1 ? 0 : (n - slot_bits - 1 + slot_bits - 1) / slot_bits);
 
   for (uint32_t i = 0; i < capacity; i++) nodes_[i] = Node{0, 0, kDisarmed << kIdBits};
   for (uint32_t h = capacity; h <= due_; h++) nodes_[h] = Node{0, h, h};

@@ -3,7 +3,11 @@
 //
 // Lists are circular and doubly linked through Node::next/prev ids, each with
 // its own head node (ids from capacity_ on), so unlinking never needs to know
-// which list a timer is in; the level tag in prev says which count to keep. The
+// which list a timer is in; the level tag in prev says which count to keep.
+// Every node of a list has the same level, so a neighbour's prev is rewritten
+// with the tag of the node being linked or unlinked, as a plain store: reading
+// the neighbour first would put its cache miss on the critical path. (A list
+// head's prev gets a tag too, and is only read masked.) The
 // due list holds only timers due at pos_: a level-0 slot spliced onto it in O(1)
 // when its tick is fired, so that f may arm or cancel anything meanwhile, and
 // what a capped call leaves of that tick. Its timers keep tag 0: level 0 keeps
@@ -17,33 +21,41 @@ namespace synack::flow {
 
 inline uint32_t TimerWheel::level_for(uint64_t expiry) const {
   assert(expiry > pos_);
-  uint32_t level = 0;
-  // Terminates at the top level at the latest: see levels_ in init().
-  while ((expiry >> shift(level)) - (pos_ >> shift(level)) >= slots_) level++;
+  // Branch-free: the bit length of the distance gives the level or the one
+  // below it (see init()); one comparison decides.
+  uint32_t level = min_level_[64 - __builtin_clzll(expiry - pos_)];
+  const uint32_t sh = shift(level);
+  level += (expiry >> sh) - (pos_ >> sh) >= slots_;
   return level;
 }
 
+// link() and unlink() read every member they need before their first store:
+// a store through Node* may alias them, which would force reloads.
 inline void TimerWheel::link(uint32_t id, uint32_t head_id, uint32_t level) {
-  Node& n = nodes_[id];
-  Node& h = nodes_[head_id];
+  Node* const nodes = nodes_;
+  uint64_t* const word = bitmap_ + ((head_id - capacity_) >> 6);
+  const uint64_t bit = uint64_t{1} << ((head_id - capacity_) & 63);
+  Node& n = nodes[id];
+  Node& h = nodes[head_id];
   const uint32_t first = h.next;
   n.next = first;
   n.prev = head_id | level << kIdBits;
-  nodes_[first].prev = (nodes_[first].prev & ~kIdMask) | id;
+  nodes[first].prev = id | level << kIdBits;  // a plain store: see the top
   h.next = id;
-  if (level > 0) h.expiry++;
-  const uint32_t g = head_id - capacity_;
-  bitmap_[g >> 6] |= uint64_t{1} << (g & 63);
+  h.expiry += level != 0;  // level 0 keeps no count; no branch either
+  *word |= bit;
 }
 
 inline void TimerWheel::unlink(uint32_t id) {
-  Node& n = nodes_[id];
+  Node* const nodes = nodes_;
+  Node& n = nodes[id];
   const uint32_t level = tag(n);
   assert(level != kDisarmed);
-  const uint32_t prev = n.prev & kIdMask;
-  nodes_[prev].next = n.next;
-  nodes_[n.next].prev = (nodes_[n.next].prev & ~kIdMask) | prev;
-  if (level > 0) nodes_[head(level, ring_slot(n.expiry, level))].expiry--;
+  const uint32_t prev = n.prev & kIdMask, next = n.next;
+  const uint32_t h = head(level, ring_slot(n.expiry, level));
+  nodes[prev].next = next;
+  nodes[next].prev = prev | level << kIdBits;
+  nodes[h].expiry -= level != 0;
   n.prev = kDisarmed << kIdBits;
 }
 
@@ -85,7 +97,7 @@ inline void TimerWheel::detach_due(uint32_t slot) {
   assert(due.next == due_);
   due.next = first;
   due.prev = last;
-  nodes_[first].prev = (nodes_[first].prev & ~kIdMask) | due_;
+  nodes_[first].prev = due_;  // level 0: tag 0
   nodes_[last].next = due_;
   src.next = src.prev = h;
 }
