@@ -83,7 +83,8 @@ std::unique_ptr<Worker> Worker::create(const RuntimeConfig& cfg, ControlBlock& c
   w->tsc_per_ms_ = p.tsc_hz / 1000 ? p.tsc_hz / 1000 : 1;
   w->tsc_per_us_ = p.tsc_hz / 1000000 ? p.tsc_hz / 1000000 : 1;
   w->drain_tsc_ = (p.tsc_hz + 999999) / 1000000 * cfg.drain_us;
-  w->timers_ = std::make_unique<flow::TimerWheel>(w->flows_->slots(), 1);
+  w->timers_ = flow::TimerWheel::create(w->flows_->slots(), 1, flow::socket_allocator(socket), err);
+  if (!w->timers_) return nullptr;
   w->limiter_ = flow::SourceLimiter::create(cfg.limiter, socket, err);
   if (!w->limiter_) return nullptr;
   w->txb_ = static_cast<rte_eth_dev_tx_buffer*>(
