@@ -7,12 +7,13 @@
 // Every node of a list has the same level, so a neighbour's prev is rewritten
 // with the tag of the node being linked or unlinked, as a plain store: reading
 // the neighbour first would put its cache miss on the critical path. (A list
-// head's prev gets a tag too, and is only read masked.) The
-// due list holds only timers due at pos_: a level-0 slot spliced onto it in O(1)
-// when its tick is fired, so that f may arm or cancel anything meanwhile, and
-// what a capped call leaves of that tick. Its timers keep tag 0: level 0 keeps
-// no counts, and its bitmap bits are cleared lazily, so nothing has to be
-// retagged when a list moves.
+// head's prev gets a tag too, and is only read masked.)
+//
+// The due list holds only timers due at pos_: a level-0 slot is spliced onto it
+// in O(1) when its tick is fired, so that f may arm or cancel anything
+// meanwhile, and it keeps what a capped call leaves of that tick. Its timers
+// keep tag 0: level 0 keeps no counts and clears its bitmap bits lazily, so
+// nothing has to be retagged when a list moves.
 #pragma once
 
 #include <cassert>
