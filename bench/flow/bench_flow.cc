@@ -1,6 +1,6 @@
-// bench_flow: per-operation cost of the per-lcore FlowTable (rte_hash) and
-// TimerWheel. Tables are filled to capacity (the worst case for a cuckoo
-// table); keys are visited in random order so the big tables miss the cache.
+// bench_flow: per-operation cost of the per-lcore FlowTable (rte_hash). Tables
+// are filled to capacity (the worst case for a cuckoo table); keys are visited
+// in random order so the big tables miss the cache. TimerWheel: bench_timer.
 //
 //   build/bench/flow/bench_flow [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "flow/flow_table.h"
-#include "flow/timer_wheel.h"
 
 namespace synack::flow {
 namespace {
@@ -145,79 +144,6 @@ BENCHMARK(BM_InsertErase)
     ->Args({1 << 20, 50})
     ->Args({1 << 20, 90})
     ->Args({1 << 20, 100});
-
-std::vector<uint32_t> random_ids(uint32_t n, uint32_t range, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<uint32_t> v(n);
-  for (auto& x : v) x = static_cast<uint32_t>(rng() % range);
-  return v;
-}
-
-// arm() of a disarmed timer followed by cancel().
-void BM_TimerArmCancel(benchmark::State& state) {
-  const uint32_t cap = static_cast<uint32_t>(state.range(0));
-  TimerWheel w(cap, 0);
-  const auto ids = random_ids(1 << 16, cap, 1);
-  const auto delays = random_ids(1 << 16, 3000, 2);
-  size_t i = 0;
-  for (auto _ : state) {
-    w.arm(ids[i], 1 + delays[i]);
-    w.cancel(ids[i]);
-    i = (i + 1) & 0xffff;
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_TimerArmCancel)->Arg(1 << 16)->Arg(1 << 20);
-
-// Re-arm of an armed timer (every segment of a live flow does this): half full.
-void BM_TimerReArm(benchmark::State& state) {
-  const uint32_t cap = static_cast<uint32_t>(state.range(0));
-  TimerWheel w(cap, 0);
-  const auto delays = random_ids(1 << 16, 3000, 2);
-  for (uint32_t id = 0; id < cap; id += 2) w.arm(id, 1 + delays[id & 0xffff]);
-  const auto ids = random_ids(1 << 16, cap / 2, 1);
-  size_t i = 0;
-  for (auto _ : state) {
-    w.arm(ids[i] * 2, 1 + delays[i]);
-    i = (i + 1) & 0xffff;
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_TimerReArm)->Arg(1 << 16)->Arg(1 << 20);
-
-// Steady state: range(0) timers armed with delays uniform in [1, 3000] ms, each
-// re-armed from its callback. One iteration = advance by one 1-ms tick.
-void BM_TimerAdvanceTick(benchmark::State& state) {
-  const uint32_t n = static_cast<uint32_t>(state.range(0));
-  TimerWheel w(n, 0);
-  const auto delays = random_ids(1 << 16, 3000, 3);
-  for (uint32_t id = 0; id < n; id++) w.arm(id, 1 + delays[id & 0xffff]);
-  uint64_t now = 0, fired = 0;
-  size_t d = 0;
-  for (auto _ : state) {
-    now++;
-    fired += w.advance(now, 1u << 20, [&](uint32_t id) {
-      w.arm(id, now + 1 + delays[d]);
-      d = (d + 1) & 0xffff;
-    });
-  }
-  state.counters["expiries/tick"] =
-      static_cast<double>(fired) / static_cast<double>(state.iterations());
-  state.counters["ns/expiry"] = benchmark::Counter(
-      static_cast<double>(fired), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-}
-BENCHMARK(BM_TimerAdvanceTick)->Arg(0)->Arg(1 << 16)->Arg(1 << 20);
-
-// Idle catch-up: an empty wheel jumping 1000 ticks (e.g. after a stall).
-void BM_TimerAdvanceEmpty1000(benchmark::State& state) {
-  TimerWheel w(1, 0);
-  uint64_t now = 0;
-  for (auto _ : state) {
-    now += 1000;
-    benchmark::DoNotOptimize(w.advance(now, 64, [](uint32_t) {}));
-  }
-}
-BENCHMARK(BM_TimerAdvanceEmpty1000);
 
 }  // namespace
 }  // namespace synack::flow

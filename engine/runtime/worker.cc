@@ -109,7 +109,9 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   w->tsc_per_us_ = p.tsc_hz / 1000000 ? p.tsc_hz / 1000000 : 1;
   w->now_ms_ = p.ms_offset + 1;
   w->last_tick_ms_ = w->now_ms_;
-  w->timers_ = std::make_unique<flow::TimerWheel>(w->flows_->slots(), w->now_ms_);
+  w->timers_ =
+      flow::TimerWheel::create(w->flows_->slots(), w->now_ms_, flow::socket_allocator(socket), err);
+  if (!w->timers_) return nullptr;
   flow::SourceLimiter::Config lim = cfg.limiter;
   // The per-/24 buckets are per lcore while a /24's sources spread over every
   // queue: each lcore takes its share of the rate (engine.cc keeps each
