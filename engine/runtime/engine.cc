@@ -190,12 +190,13 @@ int run_engine(const RuntimeConfig& cfg) {
     workers.push_back(std::move(w));
   }
 
-  std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s), ports",
+  std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s),",
               ip_string(cfg.ip).c_str(), cfg.port_id, port.driver.c_str(),
               mac_string(port.mac).c_str(), queues);
   if (cfg.client_mode) {
-    std::printf(" client to %s:%u", ip_string(cfg.client.target_ip).c_str(), cfg.client.target_port);
+    std::printf(" client of %s:%u", ip_string(cfg.client.target_ip).c_str(), cfg.client.target_port);
   } else {
+    std::printf(" listening on");
     for (uint16_t p : cfg.ports) std::printf(" %u", p);
   }
   std::printf(

@@ -194,7 +194,9 @@ void Worker::tick(uint64_t now_tsc) {
       table_changes_++;
     }
     update_cookie_mode();
-    counters_->active_flows.set(flows_->size());
+    // Every connection this lcore holds state for, TIME-WAIT included: the
+    // per-state gauges add up to it.
+    counters_->active_flows.set(flows_->size() + time_wait_->size());
     counters_->time_wait_flows.set(time_wait_->size());
     for (int s = 0; s < tcp::kNumStates; s++) counters_->states[s].set(state_count_[s]);
     counters_->states[static_cast<int>(tcp::State::kTimeWait)].set(time_wait_->size());

@@ -20,6 +20,7 @@ SYNACK = os.path.join(BUILD, "engine", "synack")
 SYNFLOOD = os.path.join(BUILD, "tests", "tools", "synflood")
 ENGINE_IP = "198.18.0.2"
 KERNEL_IP = "198.18.0.1"
+PEER_MAC = "02:5a:00:00:00:01"  # the kernel end of the tap (locally administered)
 _seq = itertools.count()
 
 
@@ -136,6 +137,9 @@ class Engine:
                 break
             time.sleep(0.1)
         check(self.mac, "synack did not come up:\n" + self.output())
+        # net_tap gives the kernel's end of the tap the engine's own MAC: a
+        # peer must have its own, or its frames look like our own reflected.
+        self.ns.run(["ip", "link", "set", self.tap, "address", PEER_MAC])
         self.ns.run(["ip", "addr", "add", KERNEL_IP + "/24", "dev", self.tap])
         self.ns.run(["ip", "link", "set", self.tap, "up"])
         # No IPv6 chatter on the tap: only what the test sends crosses it.

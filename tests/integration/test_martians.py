@@ -167,7 +167,7 @@ def test_arp_announcing_our_address_from_another_mac_is_a_conflict():
         check(not problems, "conflicting ARP answered:\n  " + "\n  ".join(problems))
         st = w.stats()
         check(drop_count(st, "arp_conflict") == 2 * len(cases),
-              "drops[arp_conflict] %s, sent %d" % (drop_count(st, "arp_conflict"), 2 * len(cases)))
+              "drops[arp_conflict] %s, sent %d; drops %s" % (drop_count(st, "arp_conflict"), 2 * len(cases), st.get("drops")))
 
 
 OTHER_MAC = "02:00:00:00:00:99"
