@@ -60,7 +60,8 @@ class HttpServer:
         self.sel.register(self.lsock, selectors.EVENT_READ, None)
         self.stats = {"connections": 0, "requests": 0, "request_lines": {}, "hosts": {},
                       "said_close": 0, "requests_per_connection": {}, "bad_requests": 0,
-                      "eof_before_request": 0, "client_resets": 0, "request_times": []}
+                      "eof_before_request": 0, "client_resets": 0, "request_times": [],
+                      "peer_ips": {}}
         self.stop = False
 
     def _count(self, key, value):
@@ -158,6 +159,7 @@ class HttpServer:
                         continue
                     sock.setblocking(False)
                     self.stats["connections"] += 1
+                    self._count("peer_ips", peer[0])
                     self.sel.register(sock, selectors.EVENT_READ, _Conn(sock, peer))
                     continue
                 c = key.data
