@@ -194,9 +194,8 @@ void Worker::tick(uint64_t now_tsc) {
       table_changes_++;
     }
     update_cookie_mode();
-    // Every connection this lcore holds state for, TIME-WAIT included: the
-    // per-state gauges add up to it.
-    counters_->active_flows.set(flows_->size() + time_wait_->size());
+    // Connection records; TIME-WAIT entries are counted apart (time_wait_flows).
+    counters_->active_flows.set(flows_->size());
     counters_->time_wait_flows.set(time_wait_->size());
     for (int s = 0; s < tcp::kNumStates; s++) counters_->states[s].set(state_count_[s]);
     counters_->states[static_cast<int>(tcp::State::kTimeWait)].set(time_wait_->size());
