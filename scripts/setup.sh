@@ -13,6 +13,7 @@ PACKAGES=(
   libdpdk-dev dpdk dpdk-dev                      # DPDK 22.11, PMDs, testpmd, dpdk-telemetry.py
   libgflags-dev libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping procps curl apache2-utils # namespaces and kernel-side clients
+  nginx                                          # the real server client mode is tested against
   tshark                                         # captures checked by the integration tests
   clang-format
 )
@@ -34,6 +35,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests start their own nginx inside namespaces; the package's service
+  # on the host's port 80 is not wanted.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now nginx >/dev/null 2>&1 || true
+  fi
 fi
 
 if [[ "${1:-}" == "--sanitizers" ]]; then
