@@ -301,7 +301,8 @@ TimeWaitStore::Inserted TimeWaitStore::insert(const tcp::FourTuple& key, uint32_
   e.snd_nxt = state.snd_nxt.raw();
   e.rcv_nxt = state.rcv_nxt.raw();
   e.ts_recent = state.ts_recent;
-  e.word = (state.timestamps ? 1u : 0u) | (uint64_t{state.rcv_wscale & 0xfu} << 1);
+  e.word = (state.timestamps ? 1u : 0u) | (uint64_t{state.rcv_wscale & 0xfu} << 1) |
+           (uint64_t{state.oow_ack_stamp} << kStampShift);
   set_deadline(e, deadline_ms);
   index_add(sig, slot);
   link_tail(slot);

@@ -90,6 +90,11 @@ class TimeWaitStore {
 
   // TS.Recent moved (RFC 7323 4.3: a segment in TIME-WAIT carried a newer TSval).
   void set_ts_recent(uint32_t handle, uint32_t ts_recent) { entries_[handle].ts_recent = ts_recent; }
+  // The last throttled ACK's stamp (RFC 5961 7), as the segment left it.
+  void set_oow_ack_stamp(uint32_t handle, uint16_t stamp) {
+    uint64_t& w = entries_[handle].word;
+    w = (w & ~(uint64_t{0xffff} << kStampShift)) | (uint64_t{stamp} << kStampShift);
+  }
 
   // Removes the entries whose deadline is <= now_ms, oldest first, at most
   // `max` of them, and calls f(key, state) for each in that order. They go in
@@ -118,20 +123,24 @@ class TimeWaitStore {
   double bytes_per_entry() const { return static_cast<double>(memory_bytes()) / capacity_; }
 
  private:
-  // The deadline is kept modulo 2^56, beside the flags in one 64-bit word, so
-  // that an entry is 32 bytes; deadline_of() rebuilds the full 64-bit value
-  // from newest_deadline_, which is >= every live deadline and, as long as the
-  // live deadlines span less than 2^56 ms, less than 2^56 above any of them.
+  // The deadline is kept modulo 2^40, beside the flags and the RFC 5961 7
+  // stamp in one 64-bit word, so that an entry is 32 bytes; deadline_of()
+  // rebuilds the full 64-bit value from newest_deadline_, which is >= every
+  // live deadline and, as long as the live deadlines span less than 2^40 ms
+  // (34 years), less than 2^40 above any of them.
   struct Entry {
     tcp::FourTuple key;
     uint32_t snd_nxt;
     uint32_t rcv_nxt;
     uint32_t ts_recent;
-    uint64_t word;  // bits 8..63: deadline_ms mod 2^56; bit 0: timestamps; bits 1..4: rcv_wscale
+    // bit 0: timestamps; bits 1..4: rcv_wscale; bits 8..23: oow_ack_stamp;
+    // bits 24..63: deadline_ms mod 2^40
+    uint64_t word;
   };
   static_assert(sizeof(Entry) == kEntryBytes && sizeof(Entry) <= 32);
-  static constexpr int kDeadlineShift = 8;
-  static constexpr uint64_t kDeadlineMask = (uint64_t{1} << 56) - 1;
+  static constexpr int kStampShift = 8;
+  static constexpr int kDeadlineShift = 24;
+  static constexpr uint64_t kDeadlineMask = (uint64_t{1} << 40) - 1;
 
   struct Link {
     uint32_t prev;  // towards the head (older); kNone at the head, kFree when unused
@@ -154,6 +163,7 @@ class TimeWaitStore {
     s.ts_recent = e.ts_recent;
     s.timestamps = (e.word & 1) != 0;
     s.rcv_wscale = static_cast<uint8_t>((e.word >> 1) & 0xf);
+    s.oow_ack_stamp = static_cast<uint16_t>(e.word >> kStampShift);
     return s;
   }
   void set_deadline(Entry& e, uint64_t deadline_ms);

@@ -174,6 +174,7 @@ void Worker::handle_time_wait(rte_mbuf* m, const wire::Frame& f, const tcp::Segm
   } else {
     if (out.timer == tcp::TimerOp::kArm) h = time_wait_->restart(h, now_ms_ + out.timer_ms);
     time_wait_->set_ts_recent(h, tw.ts_recent);  // RFC 7323 4.3
+    time_wait_->set_oow_ack_stamp(h, tw.oow_ack_stamp);
   }
   emit(out, m, tcp::Route{p_.mac, f.src_mac, key}, nullptr);
 }

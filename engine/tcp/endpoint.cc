@@ -156,6 +156,7 @@ TimeWaitState Endpoint::time_wait_state(const Tcb& tcb) {
   tw.ts_recent = tcb.ts_recent;
   tw.timestamps = tcb.has(tcbflag::kTimestamps);
   tw.rcv_wscale = tcb.has(tcbflag::kWscale) ? tcb.rcv_wscale() : 0;
+  tw.oow_ack_stamp = tcb.oow_ack_stamp;
   return tw;
 }
 
@@ -178,9 +179,11 @@ void Endpoint::on_time_wait_segment(TimeWaitState& tw, const Segment& seg, uint6
   if (tw.timestamps) t.flags |= tcbflag::kTimestamps;
   if (tw.rcv_wscale != 0) t.flags |= tcbflag::kWscale;
   t.set_wscales(0, tw.rcv_wscale);
+  t.oow_ack_stamp = tw.oow_ack_stamp;
   Ctx c{cfg_, *app_, nullptr, t, now_ms, out};
   detail::segment_arrives(c, seg);
   tw.ts_recent = t.ts_recent;
+  tw.oow_ack_stamp = t.oow_ack_stamp;
 }
 
 bool Endpoint::syn_reopens_time_wait(const TimeWaitState& tw, const Segment& seg) {

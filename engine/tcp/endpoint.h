@@ -35,6 +35,7 @@ struct TimeWaitState {
   uint32_t ts_recent = 0;
   bool timestamps = false;
   uint8_t rcv_wscale = 0;
+  uint16_t oow_ack_stamp = 0;  // Tcb::oow_ack_stamp: RFC 5961 7 holds in TIME-WAIT too
   friend bool operator==(const TimeWaitState&, const TimeWaitState&) = default;
 };
 

@@ -243,8 +243,11 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
   Tcb& t = c.tcb;
   if (t.state == State::kSynReceived && !ack_syn_received(c, seg)) return Next::kStop;
   // RFC 5961 5.2: acceptable iff (SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT;
-  // otherwise "send an ACK, drop the segment, and return".
-  const uint32_t max_snd_wnd = std::max(t.snd_wnd, kMinMaxSndWnd);
+  // otherwise "send an ACK, drop the segment, and return". In TIME-WAIT all
+  // we sent is acknowledged and the compact record keeps no window: the
+  // largest window RFC 7323 allows stands in (Linux checks no ACK there).
+  const uint32_t max_snd_wnd =
+      t.state == State::kTimeWait ? kMaxScaledWindow : std::max(t.snd_wnd, kMinMaxSndWnd);
   if (seg.ack > t.snd_nxt || seg.ack < t.snd_una - max_snd_wnd) {
     send_rate_limited_ack(c, Drop::kAckUnacceptable);
     return Next::kStop;

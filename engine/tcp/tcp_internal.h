@@ -15,6 +15,8 @@ namespace synack::tcp::detail {
 
 // Floor of MAX.SND.WND in the RFC 5961 5.2 ACK test.
 inline constexpr uint32_t kMinMaxSndWnd = 65535;
+// The largest window a peer can advertise (RFC 7323 2.3: 65535 << 14).
+inline constexpr uint32_t kMaxScaledWindow = uint32_t{65535} << 14;
 
 // Everything one event needs: the configuration, the connection and the output.
 struct Ctx {

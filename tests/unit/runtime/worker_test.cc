@@ -800,6 +800,34 @@ TEST_F(WorkerTest, TsRecentUpdatesInTimeWait) {
 
 // ---- ACK throttling (RFC 5961 7) ---------------------------------------------
 
+// The same limit holds for a connection in TIME-WAIT, whose compact record
+// keeps the flow's stamp (Linux: tw_last_oow_ack_time): a flood of
+// out-of-window segments at it gets one ACK per 500 ms, not one each.
+TEST_F(WorkerTest, TimeWaitAnswersAnOutOfWindowFloodWithOneAckPer500ms) {
+  h_.cfg.endpoint.time_wait_ms = 60000;
+  start(CookieMode::kNever);
+  Client cl(h_, 40000);
+  h_.now = 10;
+  ASSERT_TRUE(cl.connect());
+  ASSERT_NO_FATAL_FAILURE(close_active(cl));
+  ASSERT_EQ(c().time_wait_entered.get(), 1u);
+  std::vector<uint64_t> acks;
+  for (uint64_t t = 100; t < 2600; t++) {
+    h_.now = t;
+    TcpSpec s = cl.seg(flag::kAck | flag::kPsh, 10);
+    s.seq += 0x40000000u;  // far outside the window (and our own next stays)
+    for (const Decoded& d : h_.send(cl.frame(s))) {
+      EXPECT_EQ(d.flags, flag::kAck) << describe(d);
+      acks.push_back(t);
+    }
+  }
+  ASSERT_GE(acks.size(), 4u);
+  EXPECT_LE(acks.size(), 5u);
+  for (size_t i = 1; i < acks.size(); i++)
+    EXPECT_GE(acks[i] - acks[i - 1], 500u) << "ACKs at " << acks[i - 1] << " and " << acks[i];
+  EXPECT_EQ(w().time_wait_in_use(), 1u) << "the entry stays";
+}
+
 // An in-window RST flood: at most one challenge ACK per flow per 500 ms
 // (Linux tcp_invalid_ratelimit), every other RST counted, the connection
 // unharmed. The per-flow stamp counts in 8 ms units: never under 500 ms.

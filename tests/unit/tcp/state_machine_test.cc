@@ -466,6 +466,30 @@ TEST(TimeWait, NewerSynMayReopen) {
   EXPECT_FALSE(Endpoint::syn_reopens_time_wait(tws, Seg().syn().seq(rnxt - 1).ts(500)));
 }
 
+// TIME-WAIT answers from the compact record as the full TCB would: an old
+// ACK (everything we sent is acknowledged) is no reason for an ACK, however
+// small the peer's last window (the compact record keeps none); the per-flow
+// ACK throttle (RFC 5961 7) travels with the record.
+TEST(TimeWait, CompactRecordAnswersAsTheFullOne) {
+  Harness h(server(0, true));
+  h.time_wait();
+  TimeWaitState tw = Endpoint::time_wait_state(h.tcb);
+  const Seq una = h.tcb.snd_una;
+  Output out;
+  h.ep.on_time_wait_segment(tw, Seg().seq(h.tcb.rcv_nxt).ack(una - 200000), h.now, out);
+  EXPECT_EQ(out.n_tx, 0) << "an old ACK in TIME-WAIT is ignored";
+  EXPECT_EQ(out.drop, Drop::kNone);
+  // Out of window: one ACK, then throttled for 500 ms by the record's stamp.
+  h.ep.on_time_wait_segment(tw, Seg().seq(h.tcb.rcv_nxt + 0x40000000).ack(una), h.now, out);
+  ASSERT_EQ(out.n_tx, 1);
+  EXPECT_NE(tw.oow_ack_stamp, 0);
+  h.ep.on_time_wait_segment(tw, Seg().seq(h.tcb.rcv_nxt + 0x40000000).ack(una), h.now + 400, out);
+  EXPECT_EQ(out.n_tx, 0);
+  EXPECT_TRUE(out.has(event::kAckThrottled));
+  h.ep.on_time_wait_segment(tw, Seg().seq(h.tcb.rcv_nxt + 0x40000000).ack(una), h.now + 520, out);
+  EXPECT_EQ(out.n_tx, 1);
+}
+
 TEST(Timer, SynAckRetransmitBackoffAndGiveUp) {
   ServerSetup c = server(0, true);
   c.synack_retries = 3;
