@@ -178,35 +178,49 @@ def endpoint_seeds():
 
 # ---- fuzz_cookie inputs (layout: tests/fuzz/fuzz_cookie.cc) ------------------------
 
-def cookie_input(rotations=0, syn_opts=True, delay_s=30, random_acks=2):
-    out = b""
-    for k in (0x0123456789ABCDEF, 0x1111, 0x2222):  # three secrets: k0.k0, k0.k1
-        out += struct.pack("<QQ", k, k ^ 0xFFFF)
-    out += struct.pack("<I", 100000) + b"\0"           # codec start, no high offset
-    out += struct.pack("<H", 5)                         # the SYN 5 s later
-    out += PEER_IP[::-1] + OUR_IP[::-1] + struct.pack("<HH", 40000, 80)  # tuple, host order
-    out += struct.pack("<I", CLI_ISN)
-    if syn_opts:  # MSS 1460, WS 7, SACK, TS
+def c_syn(port, isn, syn_opts=True, other_local=False):
+    """One SYN of the burst: tuple (host order), client ISN, options."""
+    out = PEER_IP[::-1] + (bytes([0x80]) + bytes([198, 18, 9, 9])[::-1] if other_local else b"\0")
+    out += struct.pack("<HH", port, 80) + struct.pack("<I", isn)
+    if syn_opts == "windows":  # MSS 1460, WS 8, SACK, no TS
+        out += bytes([0x07]) + struct.pack("<H", 1460) + bytes([8])
+    elif syn_opts:  # MSS 1460, WS 7, SACK, TS
         out += bytes([0x0F]) + struct.pack("<H", 1460) + bytes([7]) + struct.pack("<II", 777, 0)
     else:
         out += b"\0"
-    out += b"\0" + struct.pack("<I", 0x12345678)        # no ECN, our ms clock
+    return out
+
+
+def cookie_input(rotations=0, syns=((40000, True),), delay_s=30, random_acks=2):
+    out = b""
+    for k in (0x0123456789ABCDEF, 0x1111, 0x2222):  # three secrets: k0, k1
+        out += struct.pack("<QQ", k, k ^ 0xFFFF)
+    out += OUR_IP[::-1]                                 # the codec's local address
+    out += struct.pack("<I", 100000) + b"\0"           # codec start, no high offset
+    out += struct.pack("<H", 5)                         # the SYNs 5 s later
+    out += struct.pack("<I", 0x12345678)                # our ms clock
+    out += bytes([len(syns) - 1])
+    for i, (port, opts) in enumerate(syns):
+        out += c_syn(port, CLI_ISN + i, opts)
     out += bytes([rotations]) + struct.pack("<H", 10) * rotations
     out += struct.pack("<H", delay_s)
-    if syn_opts:
-        out += struct.pack("<I", 778)                   # the ACK's TSval
-    out += bytes([3]) + bytes([0, 33, 70])              # three tampered copies
+    for _, opts in syns:
+        if opts is True:
+            out += struct.pack("<I", 778)               # the ACK's TSval
+    out += bytes([3]) + bytes([0, 0, 0, 33, 0, 70])     # three tampered copies of ACK 0
     for i in range(random_acks):
-        out += b"\0" + struct.pack("<II", CLI_ISN + 1, 0xDEADBEEF + i) + b"\0" + struct.pack("<H", 7)
+        out += b"\1\0" + struct.pack("<II", CLI_ISN + 1, 0xDEADBEEF + i) + b"\0" + struct.pack("<H", 7)
     return out
 
 
 def cookie_seeds():
+    burst = tuple((40000 + i, [True, False, "windows"][i % 3]) for i in range(8))
     return {
         "linux-syn": cookie_input(),
-        "no-options": cookie_input(syn_opts=False),
-        "one-rotation": cookie_input(rotations=1, delay_s=100),
-        "two-rotations-stale": cookie_input(rotations=2, delay_s=300),
+        "no-options": cookie_input(syns=((40000, False),)),
+        "burst-of-8": cookie_input(syns=burst),
+        "one-rotation": cookie_input(rotations=1, delay_s=60),
+        "three-rotations-stale": cookie_input(rotations=3, delay_s=300, syns=burst[:3]),
     }
 
 
