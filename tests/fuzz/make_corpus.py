@@ -105,11 +105,15 @@ def option_seeds():
 
 # ---- fuzz_endpoint programs (layout: tests/fuzz/fuzz_endpoint.cc) ----------------
 
-def ep_config(response_idx=2, passive=False, wscale=7, b=0x00, retries=0x85):
+def ep_config(response_idx=2, passive=False, wscale=7, b=0x00, retries=0x85, d=0, e=0):
     """config_from: response/close/wscale, MSS/RTO/TIME-WAIT/idle choices,
-    retries, exact MSS (0 = keep), reserved."""
+    retries, exact MSS (0 = keep), application/FIN timeout/clock/RTO.min/IW,
+    the Requester's requests."""
     a = response_idx | (8 if passive else 0) | (wscale << 4)
-    return bytes([a, b, retries]) + struct.pack("<H", 0) + b"\0"
+    return bytes([a, b, retries]) + struct.pack("<H", 0) + bytes([d, e])
+
+
+REQUESTER = 0x01
 
 
 def ep_ts(delta=1):
@@ -117,12 +121,16 @@ def ep_ts(delta=1):
     return bytes([0x01, delta & 0xFF])
 
 
+def ep_payload(n):
+    return bytes([n]) if n < 0xF0 else b"\xf0" + struct.pack("<H", n)
+
+
 def ep_seg(flags, payload=0, ts=True, ms=1, seq_delta=0, ack_delta=0):
     """An op 0 segment: seq = RCV.NXT + delta, ack = SND.NXT + delta."""
     modes = (0x20 if payload else 0) | (0x40 if ts else 0)
     out = bytes([ms << 5, flags, modes, seq_delta & 0xFF, ack_delta & 0xFF])
     if payload:
-        out += bytes([payload])
+        out += ep_payload(payload)
     if ts:
         out += ep_ts()
     return out
@@ -140,8 +148,31 @@ def ep_fire(extra=0):
     return bytes([5, extra])
 
 
+# The server's responses, as ServerStream::compose writes them.
+def http_cl(n, close=False):
+    return (b"HTTP/1.1 200 OK\r\n" + (b"Connection: close\r\n" if close else b"") +
+            b"Content-Length: %d\r\n\r\n" % n + bytes(ord("A") + i % 26 for i in range(n)))
+
+
+def ep_server_stream(pieces):
+    """compose: the piece count, then kind and body length of each."""
+    out = bytes([len(pieces)])
+    for kind, body in pieces:
+        out += bytes([kind, body]) if body < 256 else bytes([kind | 0x80]) + struct.pack("<H", body)
+    return out
+
+
+def ep_active_open(pieces, iss=7000, peer_isn=9000):
+    """open byte + time, the server's stream, our ISS, then the server's
+    SYN-ACK (raw seq, ack = SND.NXT, TSopt, MSS 1460, WS 7, SACK)."""
+    out = bytes([1, 1]) + ep_server_stream(pieces) + struct.pack("<I", iss)
+    opts = bytes([0x01 | 0x08 | 0x10 | 0x20, 1]) + struct.pack("<H", 1460) + bytes([7])
+    out += bytes([1 << 5, 0x12, 0x03 | 0x40]) + struct.pack("<I", peer_isn) + b"\0" + opts
+    return out
+
+
 def endpoint_seeds():
-    ack, psh_ack, fin_ack, syn_ack, rst = 0x10, 0x18, 0x11, 0x12, 0x04
+    ack, psh_ack, fin_ack, rst = 0x10, 0x18, 0x11, 0x04
     handshake = ep_listen_syn() + ep_seg(ack)
     seeds = {
         # SYN, ACK, request, response+FIN (active close), ACK, FIN, TIME-WAIT out.
@@ -163,16 +194,40 @@ def endpoint_seeds():
         # Idle timeout (10 ms): an abort after the response was acknowledged.
         "idle": ep_config(passive=True, b=0x80) + handshake + ep_seg(psh_ack, 20) +
         ep_seg(ack) + ep_fire(),
+        # TIME-WAIT kept compactly: the peer's FIN retransmitted (restarts 2 MSL),
+        # an old duplicate, a SYN that may reopen it, then the expiry.
+        "time-wait": ep_config() + handshake + ep_seg(psh_ack, 20) + ep_seg(ack) +
+        ep_seg(fin_ack) + ep_seg(fin_ack, seq_delta=-1) + ep_seg(0x02, seq_delta=10) +
+        ep_fire(),
+        # The clock just before 2^32 ms: TSval wraps during the connection.
+        "clock-wrap": ep_config(d=0x08) + handshake + ep_seg(psh_ack, 20) + bytes([0x0e]) +
+        struct.pack("<H", 40) + ep_seg(ack) + ep_seg(fin_ack) + ep_fire(),
     }
-    # Active open: our SYN, the peer's SYN-ACK (raw seq, ack = SND.NXT), data.
-    active = bytes([1, 1]) + struct.pack("<I", 7000)
-    active += bytes([1 << 5, syn_ack, 0x03 | 0x40]) + struct.pack("<I", 9000) + b"\0" + ep_ts()
-    active += ep_seg(psh_ack, 30) + ep_seg(fin_ack)
-    seeds["active-open"] = ep_config() + active
     # A validated cookie's ACK carrying the request: ESTABLISHED at once.
-    cookie = bytes([2, 1, psh_ack]) + struct.pack("<IIH", CLI_ISN + 1, SRV_ISS + 1, 502)
-    cookie += bytes([20]) + ep_ts() + bytes([0x03 | (7 << 2) | 0x40])
+    cookie = bytes([1, 1, psh_ack]) + struct.pack("<IIH", CLI_ISN + 1, SRV_ISS + 1, 502)
+    cookie += bytes([20]) + ep_ts() + bytes([0x07 | (7 << 3) | 0x80])
     seeds["cookie-ack"] = ep_config() + cookie + ep_seg(ack) + ep_seg(fin_ack) + ep_fire()
+    # The Requester: one GET, a Content-Length response, our FIN, the server's.
+    r1 = http_cl(10)
+    seeds["requester-one"] = (ep_config(d=REQUESTER) + ep_active_open([(0, 10)]) +
+                              ep_seg(psh_ack, len(r1)) + ep_seg(fin_ack) + ep_fire())
+    # Three requests on one connection (passive close): each response whole in
+    # one segment, the next request after it; the server closes, we answer.
+    rs = [http_cl(5), http_cl(300), http_cl(0)]
+    prog = ep_config(passive=True, d=REQUESTER, e=2) + ep_active_open([(0, 5), (0, 300), (0, 0)])
+    for r in rs:
+        prog += ep_seg(psh_ack, len(r))
+    seeds["requester-keepalive"] = prog + ep_seg(fin_ack) + ep_seg(ack)
+    # A response in two segments, the first cut in its head; a chunked one;
+    # then the server's FIN inside a third response (truncated).
+    r2 = http_cl(40)
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nABCDEFG\r\n0\r\n\r\n"
+    prog = ep_config(passive=True, d=REQUESTER, e=3) + ep_active_open([(0, 40), (2, 7), (0, 100)])
+    prog += ep_seg(psh_ack, 20) + ep_seg(psh_ack, len(r2) - 20) + ep_seg(psh_ack, len(chunked))
+    seeds["requester-split"] = prog + ep_seg(psh_ack, 30) + ep_seg(fin_ack)
+    # Bytes before any request is outstanding: the Requester aborts.
+    seeds["requester-unasked"] = (ep_config(d=REQUESTER) + ep_active_open([(0, 10), (0, 10)]) +
+                                  ep_seg(psh_ack, 2 * len(r1)))
     return seeds
 
 
