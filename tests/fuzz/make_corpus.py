@@ -80,9 +80,31 @@ CLI_ISN = 1000
 SRV_ISS = 5000
 
 
+def arp(op, spa=PEER_IP, sha=PEER_MAC, tpa=OUR_IP, dst=b"\xff" * 6):
+    tha = OUR_MAC if op == 2 else b"\0" * 6
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa)
+    return eth(0x0806, body, dst=dst)
+
+
+def ipv4_with_options(proto, l4, opts, src=PEER_IP, dst=OUR_IP):
+    ihl = 5 + len(opts) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(l4), 1, 0x4000, 64, proto, 0,
+                      src, dst) + opts
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + l4
+
+
 def frame_seeds():
     s, a = CLI_ISN, SRV_ISS + 1
+    md5 = b"\x13\x12" + b"\xa5" * 16 + b"\x01\x01"
+    rr = bytes([7, 7, 4, 0, 0, 0, 0, 0])
+    lsrr = bytes([131, 7, 4, 198, 18, 0, 9, 0])
     return {
+        "arp-reply": arp(2, dst=OUR_MAC),
+        "arp-probe": arp(1, spa=b"\0\0\0\0"),
+        "syn-md5": tcp_frame(40000, 80, s, 0, 0x02, md5),
+        "syn-record-route": eth(0x0800, ipv4_with_options(6, tcp(40000, 80, s, 0, 0x02, LINUX_SYN), rr)),
+        "syn-source-route": eth(0x0800, ipv4_with_options(6, tcp(40000, 80, s, 0, 0x02), lsrr)),
         "arp-request": arp_request(),
         "icmp-echo": icmp_echo(),
         "linux-syn": tcp_frame(40000, 80, s, 0, 0x02, LINUX_SYN),
@@ -100,6 +122,7 @@ def option_seeds():
         "windows-syn": WINDOWS_SYN,
         "macos-syn": MACOS_SYN,
         "synack": SYNACK_OPTS,
+        "md5-signed": b"\x01\x01\x13\x12" + b"\xa5" * 16 + ts_opt(2745124, 1001),
     }
 
 
@@ -281,8 +304,11 @@ def cookie_seeds():
 
 # ---- fuzz_worker programs (layout: tests/fuzz/fuzz_worker.cc) ------------------------
 
-def w_setup(mode=0, passive=False, backlog_small=False):
-    return bytes([mode | (4 if passive else 0) | (32 if backlog_small else 0), 0])
+def w_setup(mode=0, passive=False, backlog_small=False, b=0):
+    return bytes([mode | (4 if passive else 0) | (32 if backlog_small else 0), b])
+
+
+CLIENT = 0x02
 
 
 def w_seg(flags, who=0, payload=0, opts=2, seq_raw=None):
@@ -293,11 +319,15 @@ def w_seg(flags, who=0, payload=0, opts=2, seq_raw=None):
     if seq_raw is not None:
         out += struct.pack("<I", seq_raw)
     if payload:
-        out += bytes([payload])
+        out += bytes([payload]) if payload < 0xF0 else b"\xf0" + struct.pack("<H", payload)
     return out + bytes([opts])
 
 
 END = b"\x04"
+
+
+def w_pass(seconds):
+    return b"\x0d" + struct.pack("<H", seconds)
 
 
 def w_connection(who=0):
@@ -305,12 +335,24 @@ def w_connection(who=0):
             w_seg(0x18, who, payload=20) + END + w_seg(0x10, who) + w_seg(0x11, who) + END)
 
 
+def w_server_seg(flags, who=0, payload=0, opts=2, stream=None):
+    """Client mode, op 1: the target answers connection `who`; its first
+    segment composes the connection's response stream (ServerStream)."""
+    modes = 0x20 | (0x10 if payload else 0)
+    out = bytes([1, who, flags])
+    if stream is not None:
+        out += stream
+    out += bytes([modes])
+    if payload:
+        out += bytes([payload]) if payload < 0xF0 else b"\xf0" + struct.pack("<H", payload)
+    return out + bytes([opts])
+
+
 def worker_seeds():
-    passes_61s = b"\x0d" + struct.pack("<H", 61)
     seeds = {
-        "connection-never": w_setup(0) + w_connection() + passes_61s,
-        "connection-always": w_setup(2) + w_connection() + passes_61s,
-        "passive-close": w_setup(0, passive=True) + w_connection() + passes_61s,
+        "connection-never": w_setup(0) + w_connection() + w_pass(61),
+        "connection-always": w_setup(2) + w_connection() + w_pass(61),
+        "passive-close": w_setup(0, passive=True) + w_connection() + w_pass(61),
     }
     # Overload: ten SYNs in one burst with a backlog of 4, then the handshakes.
     flood = b"".join(w_seg(0x02, who, opts=1, seq_raw=CLI_ISN + who) for who in range(10)) + END
@@ -321,9 +363,35 @@ def worker_seeds():
     icmp = icmp_echo()
     seeds["arp-icmp"] = (w_setup(1) + b"\x07\x00" + b"\x0f\x00\x04" + struct.pack("<HHH", 7, 0, 1) +
                          END + b"\x18" + struct.pack("<H", len(icmp)) + icmp + END)
-    # Runtime control: switch to always, rotate the secret, then a connection.
+    # Runtime control: switch to always, rotate the secret, a millisecond for
+    # the worker to read them, then a connection (answered with a cookie).
     seeds["control"] = (w_setup(1) + b"\x06\x02" + b"\x0e" + struct.pack("<Q", 99) +
-                        w_connection(1) + passes_61s)
+                        b"\x05\x01\x00" + w_connection(1) + w_pass(61))
+    # Every option the setup has: RX checksum offload, other-host frames, the
+    # widest SipHash variant, an address range, the clock just below 2^32 ms.
+    seeds["setup-options"] = (w_setup(2, b=0x04 | 0x08 | 0x30 | 0x40 | 0x80) + w_connection() +
+                              w_pass(61))
+    # Client mode: our ARP for the target, its reply, our SYNs (concurrency 4),
+    # the server's SYN-ACK on the first, the response to our GET, its FIN.
+    resp = http_cl(10)
+    arp_reply = b"\x47\x80"  # op 7, ARP reply (64), from the target (who 0x80)
+    prog = w_setup(0, b=CLIENT) + arp_reply + END
+    prog += w_server_seg(0x12, opts=1, stream=bytes([1, 0, 10])) + END
+    prog += w_server_seg(0x18, payload=len(resp)) + END
+    prog += w_server_seg(0x11) + END + w_pass(61)
+    seeds["client-one"] = prog
+    # Client mode, keep-alive: three requests per connection (a = 0x10), one
+    # connection at a time (0x20), passive close; chunked and 204 responses.
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nABCDE\r\n0\r\n\r\n"
+    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
+    prog = bytes([0x10 | 0x20 | 0x04, CLIENT]) + arp_reply + END
+    prog += w_server_seg(0x12, opts=1, stream=bytes([3, 0, 10, 2, 5, 1, 0])) + END
+    for r in (resp, chunked, no_content):
+        prog += w_server_seg(0x18, payload=len(r)) + END
+    prog += w_server_seg(0x11) + END + w_server_seg(0x10) + END + w_pass(61)
+    seeds["client-keepalive"] = prog
+    # Client mode, the target never answers ARP: every connection fails (no_arp).
+    seeds["client-no-arp"] = w_setup(0, b=CLIENT) + b"".join(w_pass(1) for _ in range(4)) + w_pass(30)
     return seeds
 
 
