@@ -574,6 +574,15 @@ class Program {
     Output full;
     ep_.on_segment(tcb_, s, now_, full, app_state());
     trace(Call::kSegment, before, &s, full);
+    static const bool on = std::getenv("SYNACK_FUZZ_TRACE") != nullptr;
+    if (on) {
+      std::fprintf(stderr, "    compact events=%06x drop=%s timer=%d/%u", compact.events,
+                   drop_name(compact.drop), static_cast<int>(compact.timer), compact.timer_ms);
+      for (int i = 0; i < compact.n_tx; i++)
+        std::fprintf(stderr, " tx flags=%02x seq=%u ack=%u", compact.tx[i].flags,
+                     compact.tx[i].seq.raw(), compact.tx[i].ack.raw());
+      std::fprintf(stderr, "\n");
+    }
     // Known: TimeWaitState keeps neither the RFC 5961 7 per-flow stamp (Linux
     // keeps tw_last_oow_ack_time in its timewait sock), so the compact record
     // sends a provoked ACK that the full TCB throttles
