@@ -108,7 +108,7 @@ struct Tally {
 // Stopgap until the Worker has a public way to run the client's schedule on
 // the caller's clock: run() calls client_pump() between rx_burst and tick()
 // on rte_rdtsc(), which a fuzzer cannot drive. An explicit instantiation may
-// name a private member ([temp.spec.general]/6), which hands its address out
+// name a private member (C++20 [temp.spec]/6), which hands its address out
 // here and nowhere else.
 using ClientPumpFn = void (runtime::Worker::*)();
 ClientPumpFn client_pump_member();
