@@ -80,9 +80,31 @@ CLI_ISN = 1000
 SRV_ISS = 5000
 
 
+def arp(op, spa=PEER_IP, sha=PEER_MAC, tpa=OUR_IP, dst=b"\xff" * 6):
+    tha = OUR_MAC if op == 2 else b"\0" * 6
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa)
+    return eth(0x0806, body, dst=dst)
+
+
+def ipv4_with_options(proto, l4, opts, src=PEER_IP, dst=OUR_IP):
+    ihl = 5 + len(opts) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(l4), 1, 0x4000, 64, proto, 0,
+                      src, dst) + opts
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + l4
+
+
 def frame_seeds():
     s, a = CLI_ISN, SRV_ISS + 1
+    md5 = b"\x13\x12" + b"\xa5" * 16 + b"\x01\x01"
+    rr = bytes([7, 7, 4, 0, 0, 0, 0, 0])
+    lsrr = bytes([131, 7, 4, 198, 18, 0, 9, 0])
     return {
+        "arp-reply": arp(2, dst=OUR_MAC),
+        "arp-probe": arp(1, spa=b"\0\0\0\0"),
+        "syn-md5": tcp_frame(40000, 80, s, 0, 0x02, md5),
+        "syn-record-route": eth(0x0800, ipv4_with_options(6, tcp(40000, 80, s, 0, 0x02, LINUX_SYN), rr)),
+        "syn-source-route": eth(0x0800, ipv4_with_options(6, tcp(40000, 80, s, 0, 0x02), lsrr)),
         "arp-request": arp_request(),
         "icmp-echo": icmp_echo(),
         "linux-syn": tcp_frame(40000, 80, s, 0, 0x02, LINUX_SYN),
@@ -100,16 +122,21 @@ def option_seeds():
         "windows-syn": WINDOWS_SYN,
         "macos-syn": MACOS_SYN,
         "synack": SYNACK_OPTS,
+        "md5-signed": b"\x01\x01\x13\x12" + b"\xa5" * 16 + ts_opt(2745124, 1001),
     }
 
 
 # ---- fuzz_endpoint programs (layout: tests/fuzz/fuzz_endpoint.cc) ----------------
 
-def ep_config(response_idx=2, passive=False, wscale=7, b=0x00, retries=0x85):
+def ep_config(response_idx=2, passive=False, wscale=7, b=0x00, retries=0x85, d=0, e=0):
     """config_from: response/close/wscale, MSS/RTO/TIME-WAIT/idle choices,
-    retries, exact MSS (0 = keep), reserved."""
+    retries, exact MSS (0 = keep), application/FIN timeout/clock/RTO.min/IW,
+    the Requester's requests."""
     a = response_idx | (8 if passive else 0) | (wscale << 4)
-    return bytes([a, b, retries]) + struct.pack("<H", 0) + b"\0"
+    return bytes([a, b, retries]) + struct.pack("<H", 0) + bytes([d, e])
+
+
+REQUESTER = 0x01
 
 
 def ep_ts(delta=1):
@@ -117,12 +144,16 @@ def ep_ts(delta=1):
     return bytes([0x01, delta & 0xFF])
 
 
+def ep_payload(n):
+    return bytes([n]) if n < 0xF0 else b"\xf0" + struct.pack("<H", n)
+
+
 def ep_seg(flags, payload=0, ts=True, ms=1, seq_delta=0, ack_delta=0):
     """An op 0 segment: seq = RCV.NXT + delta, ack = SND.NXT + delta."""
     modes = (0x20 if payload else 0) | (0x40 if ts else 0)
     out = bytes([ms << 5, flags, modes, seq_delta & 0xFF, ack_delta & 0xFF])
     if payload:
-        out += bytes([payload])
+        out += ep_payload(payload)
     if ts:
         out += ep_ts()
     return out
@@ -140,8 +171,31 @@ def ep_fire(extra=0):
     return bytes([5, extra])
 
 
+# The server's responses, as ServerStream::compose writes them.
+def http_cl(n, close=False):
+    return (b"HTTP/1.1 200 OK\r\n" + (b"Connection: close\r\n" if close else b"") +
+            b"Content-Length: %d\r\n\r\n" % n + bytes(ord("A") + i % 26 for i in range(n)))
+
+
+def ep_server_stream(pieces):
+    """compose: the piece count, then kind and body length of each."""
+    out = bytes([len(pieces)])
+    for kind, body in pieces:
+        out += bytes([kind, body]) if body < 256 else bytes([kind | 0x80]) + struct.pack("<H", body)
+    return out
+
+
+def ep_active_open(pieces, iss=7000, peer_isn=9000):
+    """open byte + time, the server's stream, our ISS, then the server's
+    SYN-ACK (raw seq, ack = SND.NXT, TSopt, MSS 1460, WS 7, SACK)."""
+    out = bytes([1, 1]) + ep_server_stream(pieces) + struct.pack("<I", iss)
+    opts = bytes([0x01 | 0x08 | 0x10 | 0x20, 1]) + struct.pack("<H", 1460) + bytes([7])
+    out += bytes([1 << 5, 0x12, 0x03 | 0x40]) + struct.pack("<I", peer_isn) + b"\0" + opts
+    return out
+
+
 def endpoint_seeds():
-    ack, psh_ack, fin_ack, syn_ack, rst = 0x10, 0x18, 0x11, 0x12, 0x04
+    ack, psh_ack, fin_ack, rst = 0x10, 0x18, 0x11, 0x04
     handshake = ep_listen_syn() + ep_seg(ack)
     seeds = {
         # SYN, ACK, request, response+FIN (active close), ACK, FIN, TIME-WAIT out.
@@ -163,57 +217,98 @@ def endpoint_seeds():
         # Idle timeout (10 ms): an abort after the response was acknowledged.
         "idle": ep_config(passive=True, b=0x80) + handshake + ep_seg(psh_ack, 20) +
         ep_seg(ack) + ep_fire(),
+        # TIME-WAIT kept compactly: the peer's FIN retransmitted (restarts 2 MSL),
+        # an old duplicate, a SYN that may reopen it, then the expiry.
+        "time-wait": ep_config() + handshake + ep_seg(psh_ack, 20) + ep_seg(ack) +
+        ep_seg(fin_ack) + ep_seg(fin_ack, seq_delta=-1) + ep_seg(0x02, seq_delta=10) +
+        ep_fire(),
+        # The clock just before 2^32 ms: TSval wraps during the connection.
+        "clock-wrap": ep_config(d=0x08) + handshake + ep_seg(psh_ack, 20) + bytes([0x0e]) +
+        struct.pack("<H", 40) + ep_seg(ack) + ep_seg(fin_ack) + ep_fire(),
     }
-    # Active open: our SYN, the peer's SYN-ACK (raw seq, ack = SND.NXT), data.
-    active = bytes([1, 1]) + struct.pack("<I", 7000)
-    active += bytes([1 << 5, syn_ack, 0x03 | 0x40]) + struct.pack("<I", 9000) + b"\0" + ep_ts()
-    active += ep_seg(psh_ack, 30) + ep_seg(fin_ack)
-    seeds["active-open"] = ep_config() + active
     # A validated cookie's ACK carrying the request: ESTABLISHED at once.
-    cookie = bytes([2, 1, psh_ack]) + struct.pack("<IIH", CLI_ISN + 1, SRV_ISS + 1, 502)
-    cookie += bytes([20]) + ep_ts() + bytes([0x03 | (7 << 2) | 0x40])
+    cookie = bytes([1, 1, psh_ack]) + struct.pack("<IIH", CLI_ISN + 1, SRV_ISS + 1, 502)
+    cookie += bytes([20]) + ep_ts() + bytes([0x07 | (7 << 3) | 0x80])
     seeds["cookie-ack"] = ep_config() + cookie + ep_seg(ack) + ep_seg(fin_ack) + ep_fire()
+    # The Requester: one GET, a Content-Length response, our FIN, the server's.
+    r1 = http_cl(10)
+    seeds["requester-one"] = (ep_config(d=REQUESTER) + ep_active_open([(0, 10)]) +
+                              ep_seg(psh_ack, len(r1)) + ep_seg(fin_ack) + ep_fire())
+    # Three requests on one connection (passive close): each response whole in
+    # one segment, the next request after it; the server closes, we answer.
+    rs = [http_cl(5), http_cl(300), http_cl(0)]
+    prog = ep_config(passive=True, d=REQUESTER, e=2) + ep_active_open([(0, 5), (0, 300), (0, 0)])
+    for r in rs:
+        prog += ep_seg(psh_ack, len(r))
+    seeds["requester-keepalive"] = prog + ep_seg(fin_ack) + ep_seg(ack)
+    # A response in two segments, the first cut in its head; a chunked one;
+    # then the server's FIN inside a third response (truncated).
+    r2 = http_cl(40)
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nABCDEFG\r\n0\r\n\r\n"
+    prog = ep_config(passive=True, d=REQUESTER, e=3) + ep_active_open([(0, 40), (2, 7), (0, 100)])
+    prog += ep_seg(psh_ack, 20) + ep_seg(psh_ack, len(r2) - 20) + ep_seg(psh_ack, len(chunked))
+    seeds["requester-split"] = prog + ep_seg(psh_ack, 30) + ep_seg(fin_ack)
+    # Bytes before any request is outstanding: the Requester aborts.
+    seeds["requester-unasked"] = (ep_config(d=REQUESTER) + ep_active_open([(0, 10), (0, 10)]) +
+                                  ep_seg(psh_ack, 2 * len(r1)))
     return seeds
 
 
 # ---- fuzz_cookie inputs (layout: tests/fuzz/fuzz_cookie.cc) ------------------------
 
-def cookie_input(rotations=0, syn_opts=True, delay_s=30, random_acks=2):
-    out = b""
-    for k in (0x0123456789ABCDEF, 0x1111, 0x2222):  # three secrets: k0.k0, k0.k1
-        out += struct.pack("<QQ", k, k ^ 0xFFFF)
-    out += struct.pack("<I", 100000) + b"\0"           # codec start, no high offset
-    out += struct.pack("<H", 5)                         # the SYN 5 s later
-    out += PEER_IP[::-1] + OUR_IP[::-1] + struct.pack("<HH", 40000, 80)  # tuple, host order
-    out += struct.pack("<I", CLI_ISN)
-    if syn_opts:  # MSS 1460, WS 7, SACK, TS
+def c_syn(port, isn, syn_opts=True, other_local=False):
+    """One SYN of the burst: tuple (host order), client ISN, options."""
+    out = PEER_IP[::-1] + (bytes([0x80]) + bytes([198, 18, 9, 9])[::-1] if other_local else b"\0")
+    out += struct.pack("<HH", port, 80) + struct.pack("<I", isn)
+    if syn_opts == "windows":  # MSS 1460, WS 8, SACK, no TS
+        out += bytes([0x07]) + struct.pack("<H", 1460) + bytes([8])
+    elif syn_opts:  # MSS 1460, WS 7, SACK, TS
         out += bytes([0x0F]) + struct.pack("<H", 1460) + bytes([7]) + struct.pack("<II", 777, 0)
     else:
         out += b"\0"
-    out += b"\0" + struct.pack("<I", 0x12345678)        # no ECN, our ms clock
+    return out
+
+
+def cookie_input(rotations=0, syns=((40000, True),), delay_s=30, random_acks=2):
+    out = b""
+    for k in (0x0123456789ABCDEF, 0x1111, 0x2222):  # three secrets: k0, k1
+        out += struct.pack("<QQ", k, k ^ 0xFFFF)
+    out += OUR_IP[::-1]                                 # the codec's local address
+    out += struct.pack("<I", 100000) + b"\0"           # codec start, no high offset
+    out += struct.pack("<H", 5)                         # the SYNs 5 s later
+    out += struct.pack("<I", 0x12345678)                # our ms clock
+    out += bytes([len(syns) - 1])
+    for i, (port, opts) in enumerate(syns):
+        out += c_syn(port, CLI_ISN + i, opts)
     out += bytes([rotations]) + struct.pack("<H", 10) * rotations
     out += struct.pack("<H", delay_s)
-    if syn_opts:
-        out += struct.pack("<I", 778)                   # the ACK's TSval
-    out += bytes([3]) + bytes([0, 33, 70])              # three tampered copies
+    for _, opts in syns:
+        if opts is True:
+            out += struct.pack("<I", 778)               # the ACK's TSval
+    out += bytes([3]) + bytes([0, 0, 0, 33, 0, 70])     # three tampered copies of ACK 0
     for i in range(random_acks):
-        out += b"\0" + struct.pack("<II", CLI_ISN + 1, 0xDEADBEEF + i) + b"\0" + struct.pack("<H", 7)
+        out += b"\1\0" + struct.pack("<II", CLI_ISN + 1, 0xDEADBEEF + i) + b"\0" + struct.pack("<H", 7)
     return out
 
 
 def cookie_seeds():
+    burst = tuple((40000 + i, [True, False, "windows"][i % 3]) for i in range(8))
     return {
         "linux-syn": cookie_input(),
-        "no-options": cookie_input(syn_opts=False),
-        "one-rotation": cookie_input(rotations=1, delay_s=100),
-        "two-rotations-stale": cookie_input(rotations=2, delay_s=300),
+        "no-options": cookie_input(syns=((40000, False),)),
+        "burst-of-8": cookie_input(syns=burst),
+        "one-rotation": cookie_input(rotations=1, delay_s=60),
+        "three-rotations-stale": cookie_input(rotations=3, delay_s=300, syns=burst[:3]),
     }
 
 
 # ---- fuzz_worker programs (layout: tests/fuzz/fuzz_worker.cc) ------------------------
 
-def w_setup(mode=0, passive=False, backlog_small=False):
-    return bytes([mode | (4 if passive else 0) | (32 if backlog_small else 0), 0])
+def w_setup(mode=0, passive=False, backlog_small=False, b=0):
+    return bytes([mode | (4 if passive else 0) | (32 if backlog_small else 0), b])
+
+
+CLIENT = 0x02
 
 
 def w_seg(flags, who=0, payload=0, opts=2, seq_raw=None):
@@ -224,11 +319,15 @@ def w_seg(flags, who=0, payload=0, opts=2, seq_raw=None):
     if seq_raw is not None:
         out += struct.pack("<I", seq_raw)
     if payload:
-        out += bytes([payload])
+        out += bytes([payload]) if payload < 0xF0 else b"\xf0" + struct.pack("<H", payload)
     return out + bytes([opts])
 
 
 END = b"\x04"
+
+
+def w_pass(seconds):
+    return b"\x0d" + struct.pack("<H", seconds)
 
 
 def w_connection(who=0):
@@ -236,12 +335,24 @@ def w_connection(who=0):
             w_seg(0x18, who, payload=20) + END + w_seg(0x10, who) + w_seg(0x11, who) + END)
 
 
+def w_server_seg(flags, who=0, payload=0, opts=2, stream=None):
+    """Client mode, op 1: the target answers connection `who`; its first
+    segment composes the connection's response stream (ServerStream)."""
+    modes = 0x20 | (0x10 if payload else 0)
+    out = bytes([1, who, flags])
+    if stream is not None:
+        out += stream
+    out += bytes([modes])
+    if payload:
+        out += bytes([payload]) if payload < 0xF0 else b"\xf0" + struct.pack("<H", payload)
+    return out + bytes([opts])
+
+
 def worker_seeds():
-    passes_61s = b"\x0d" + struct.pack("<H", 61)
     seeds = {
-        "connection-never": w_setup(0) + w_connection() + passes_61s,
-        "connection-always": w_setup(2) + w_connection() + passes_61s,
-        "passive-close": w_setup(0, passive=True) + w_connection() + passes_61s,
+        "connection-never": w_setup(0) + w_connection() + w_pass(61),
+        "connection-always": w_setup(2) + w_connection() + w_pass(61),
+        "passive-close": w_setup(0, passive=True) + w_connection() + w_pass(61),
     }
     # Overload: ten SYNs in one burst with a backlog of 4, then the handshakes.
     flood = b"".join(w_seg(0x02, who, opts=1, seq_raw=CLI_ISN + who) for who in range(10)) + END
@@ -252,9 +363,35 @@ def worker_seeds():
     icmp = icmp_echo()
     seeds["arp-icmp"] = (w_setup(1) + b"\x07\x00" + b"\x0f\x00\x04" + struct.pack("<HHH", 7, 0, 1) +
                          END + b"\x18" + struct.pack("<H", len(icmp)) + icmp + END)
-    # Runtime control: switch to always, rotate the secret, then a connection.
+    # Runtime control: switch to always, rotate the secret, a millisecond for
+    # the worker to read them, then a connection (answered with a cookie).
     seeds["control"] = (w_setup(1) + b"\x06\x02" + b"\x0e" + struct.pack("<Q", 99) +
-                        w_connection(1) + passes_61s)
+                        b"\x05\x01\x00" + w_connection(1) + w_pass(61))
+    # Every option the setup has: RX checksum offload, other-host frames, the
+    # widest SipHash variant, an address range, the clock just below 2^32 ms.
+    seeds["setup-options"] = (w_setup(2, b=0x04 | 0x08 | 0x30 | 0x40 | 0x80) + w_connection() +
+                              w_pass(61))
+    # Client mode: our ARP for the target, its reply, our SYNs (concurrency 4),
+    # the server's SYN-ACK on the first, the response to our GET, its FIN.
+    resp = http_cl(10)
+    arp_reply = b"\x47\x80"  # op 7, ARP reply (64), from the target (who 0x80)
+    prog = w_setup(0, b=CLIENT) + arp_reply + END
+    prog += w_server_seg(0x12, opts=1, stream=bytes([1, 0, 10])) + END
+    prog += w_server_seg(0x18, payload=len(resp)) + END
+    prog += w_server_seg(0x11) + END + w_pass(61)
+    seeds["client-one"] = prog
+    # Client mode, keep-alive: three requests per connection (a = 0x10), one
+    # connection at a time (0x20), passive close; chunked and 204 responses.
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nABCDE\r\n0\r\n\r\n"
+    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
+    prog = bytes([0x10 | 0x20 | 0x04, CLIENT]) + arp_reply + END
+    prog += w_server_seg(0x12, opts=1, stream=bytes([3, 0, 10, 2, 5, 1, 0])) + END
+    for r in (resp, chunked, no_content):
+        prog += w_server_seg(0x18, payload=len(r)) + END
+    prog += w_server_seg(0x11) + END + w_server_seg(0x10) + END + w_pass(61)
+    seeds["client-keepalive"] = prog
+    # Client mode, the target never answers ARP: every connection fails (no_arp).
+    seeds["client-no-arp"] = w_setup(0, b=CLIENT) + b"".join(w_pass(1) for _ in range(4)) + w_pass(30)
     return seeds
 
 
