@@ -89,8 +89,12 @@ void Requester::on_data(AppContext& c, const uint8_t* data, uint32_t len) const 
   RequesterState* s = state_of(c);
   // Without the bytes there is nothing to parse (a caller that has none).
   if (s == nullptr || data == nullptr) return;
-  // Bytes while no request is outstanding answer nothing we asked.
-  if (s->responses_done == s->requests_sent) {
+  // Bytes while no request is outstanding answer nothing we asked; nor do
+  // bytes before any of the outstanding request has left (a response riding
+  // on the segment that completes a simultaneous open, queued with it).
+  const Tcb& t = c.tcb();
+  const bool outstanding = s->responses_done != s->requests_sent;
+  if (!outstanding || t.snd_nxt <= t.iss + 1 + (t.snd_queued - request_len(s->requests_sent - 1u))) {
     c.report(event::kResponseMalformed);
     c.abort();
     return;

@@ -39,9 +39,14 @@ ParseError parse_arp(const uint8_t* a, uint32_t len, const ParseContext& pc, Fra
   f.kind = op == arp::kOpRequest ? FrameKind::kArpRequest : FrameKind::kArpReply;
   f.src_ip = load_be32(a + arp::kSpa);
   f.dst_ip = load_be32(a + arp::kTpa);
-  if (pc.ours(f.src_ip) && !(load_mac(a + arp::kSha) == pc.our_mac))
-    return ParseError::kArpConflict;
+  const MacAddr sha = load_mac(a + arp::kSha);
+  if (pc.ours(f.src_ip) && !(sha == pc.our_mac)) return ParseError::kArpConflict;
   if (f.src_ip != 0 && martian_source(f.src_ip, pc)) return ParseError::kArpMartian;
+  // The answer goes to the sender hardware address, and a neighbour is
+  // learnt from it (RFC 826, Linux's neigh_update): a group or zero one is
+  // no neighbour's.
+  if (group_mac(sha) || zero_mac(sha)) return ParseError::kArpMartian;
+  f.src_mac = sha;
   if (!pc.ours(f.dst_ip)) return ParseError::kNotForUs;
   return ParseError::kOk;
 }

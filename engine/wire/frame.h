@@ -29,7 +29,7 @@ enum class FrameKind : uint8_t { kArpRequest, kArpReply, kIcmpEcho, kTcp };
 
 struct Frame {
   FrameKind kind = FrameKind::kTcp;
-  MacAddr src_mac;
+  MacAddr src_mac;  // for ARP the sender hardware address (RFC 826), not the Ethernet source
   MacAddr dst_mac;
   uint16_t l3_off = 0;  // start of ARP or IPv4
   uint16_t l4_off = 0;  // start of ICMP or TCP

@@ -4,8 +4,9 @@ namespace synack::wire {
 
 namespace {
 
-constexpr uint8_t kEol = 0, kNop = 1, kRr = 7, kTs = 68, kLsrr = 131, kSsrr = 137, kRa = 148;
-constexpr uint8_t kTsOnly = 0, kTsAndAddr = 1, kTsPrespec = 3;
+constexpr uint8_t kEol = 0, kNop = 1, kRr = 7, kTs = 68, kLsrr = 131, kCipso = 134, kSsrr = 137,
+                  kRa = 148;
+constexpr uint8_t kTsAndAddr = 1, kTsPrespec = 3;  // flags (0: timestamps only)
 
 // RFC 791 record route: the pointer (from 1, >= 4) says where the next
 // address goes; past the end the option is full, which is fine.
@@ -60,6 +61,8 @@ ParseError check_ip_options(const uint8_t* o, uint32_t len) {
       case kRa:  // RFC 2113: two bytes of value
         if (olen < 4) return ParseError::kBadIpOptions;
         break;
+      case kCipso:  // a security label for a DOI we do not know (Linux: none configured)
+        return ParseError::kBadIpOptions;
       default:
         break;  // accepted and ignored
     }

@@ -501,6 +501,23 @@ TEST(Arp, ConflictIsNotAnswered) {
   EXPECT_NE(parse(own.build()), ParseError::kArpConflict);
 }
 
+// The sender hardware address, not the Ethernet source, is the neighbour
+// (RFC 826; Linux's neigh_update): the answer and what a client learns go
+// there; a group or zero one belongs to no neighbour.
+TEST(Arp, SenderHardwareAddressIsTheNeighbour) {
+  const testing::Mac sha{{0x02, 0, 0, 0x01, 0x64, 0}};
+  testing::ArpSpec a = arp_request(kPeerIp, sha);
+  a.eth_src = kPeerMac;
+  Frame f;
+  ASSERT_EQ(parse(a.build(), f), ParseError::kOk);
+  EXPECT_EQ(std::memcmp(f.src_mac.b, sha.b, 6), 0);
+  for (const testing::Mac& bad : {testing::Mac{{0x01, 0, 0x5e, 0, 0, 1}}, testing::Mac{}}) {
+    testing::ArpSpec g = arp_request(kPeerIp, bad);
+    g.eth_src = kPeerMac;
+    EXPECT_EQ(parse(g.build()), ParseError::kArpMartian);
+  }
+}
+
 TEST(Arp, MartianSendersAreNotAnsweredButProbesAre) {
   for (uint32_t spa :
        {0x7F000001u, 0xE0000001u, 0xF0000001u, 0xFFFFFFFFu, kOurBcast24, 0x00000001u}) {
@@ -579,11 +596,11 @@ TEST(IpOptions, HarmlessOnesAccepted) {
   }
 }
 
-// ENGINE BUG (reported): check_ip_options (wire/frame.cc) says it checks as
-// Linux's __ip_options_compile does, which also rejects these: an RR or TS
-// whose pointer is inside the option without room for the next entry, a
-// second RR or TS, a TS of address+time without room for both, a full TS
-// whose overflow count is already 15, a router alert shorter than 4.
+// check_ip_options (wire/ip_options.cc) rejects what Linux's
+// __ip_options_compile rejects: an RR or TS whose pointer is inside the
+// option without room for the next entry, a second RR or TS, a TS of
+// address+time without room for both, a full TS whose overflow count is
+// already 15, a router alert shorter than 4, a CIPSO label.
 TEST(IpOptions, LinuxParityRejectsWhatIpOptionsCompileRejects) {
   const Bytes malformed[] = {
       {7, 7, 5, 0, 0, 0, 0, 0},      // RR: 5 <= 7 but 5 + 3 > 7
@@ -593,6 +610,7 @@ TEST(IpOptions, LinuxParityRejectsWhatIpOptionsCompileRejects) {
       {68, 8, 9, 0xf0, 0, 0, 0, 0},  // TS full, overflow 15
       {68, 4, 5, 0, 68, 4, 5, 0},    // two TSs
       {148, 2, 1, 1},                // router alert of length 2
+      {134, 8, 0, 0, 0, 1, 0, 0},    // CIPSO, with no DOI configured (Linux's default)
   };
   for (const Bytes& o : malformed) {
     EXPECT_EQ(parse(with_ip_options(o).build()), ParseError::kBadIpOptions)
