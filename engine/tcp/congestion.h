@@ -37,8 +37,9 @@ void cc_on_timeout(Tcb& tcb, uint32_t flight);
 void rtt_sample(Tcb& tcb, uint32_t rtt_ms);
 
 // The retransmission timeout in force: RFC 6298 2.1 before any measurement,
-// else SRTT + max(G, 4 RTTVAR) floored at rto_min_ms, doubled per backoff
-// (5.5) and capped at rto_max_ms (2.5).
+// else SRTT + max(G, 4 RTTVAR) floored at rto_min_ms (or at rto_initial_ms
+// when that is lower: a configured initial RTO below the floor is kept),
+// doubled per backoff (5.5) and capped at rto_max_ms (2.5).
 uint32_t rto_ms(const EndpointConfig& cfg, const Tcb& tcb);
 
 }  // namespace synack::tcp

@@ -82,9 +82,10 @@ void Endpoint::on_timer(Tcb& tcb, uint64_t now_ms, Output& out, void* app_state)
     default:
       if (tcb.snd_una < tcb.snd_nxt || detail::has_unsent(tcb)) {
         data_timeout(c);
-      } else if (tcb.state == State::kFinWait2) {
+      } else if (tcb.state == State::kFinWait2 && c.cfg.fin_timeout_ms != 0) {
         // Our FIN is acknowledged and the peer never sends its own: end the
         // connection without a RST, as Linux does after tcp_fin_timeout.
+        // (With no FIN-WAIT-2 bound, only the idle timeout ends it, below.)
         detail::close_tcb(c, event::kFinWait2Timeout);
       } else {
         detail::send_abort(c);  // idle: everything acked and nothing heard
