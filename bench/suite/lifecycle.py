@@ -1,0 +1,211 @@
+"""Whole connections with no kernel in the path: synack's client against
+synack's server over net_memif (scenarios b, c and d).
+
+The two processes share a memif socket in the suite's temporary directory
+(copy mode, which needs no hugepages: each side's buffers are its own memfd
+regions, and --no-huge -m is enough). The server's worker is lcore 1 on CPU 1;
+the client's worker and both main lcores (which sleep) are on CPU 0.
+
+Each connection: SYN, SYN-ACK, ACK, one GET, the response, the client's FIN
+(--close=active), the server's FIN (a keep-alive server: --close=passive
+answers each request and waits for the peer's FIN), the last ACK. The client's
+TIME-WAIT is short (--time_wait_ms=CLIENT_TIME_WAIT_MS): it is the load
+generator, on a link with a round trip of microseconds, and 64 source
+addresses give it about 4M four-tuples, so no tuple comes back within a run
+while an old incarnation could still be in flight.
+
+(c) holds 1,000,000 connections open on the server meanwhile: a first client
+run (the holder, its own source range) opens them with --close=passive against
+the passive server, so neither side closes, and is stopped once they are all
+established; the server keeps them (--idle_timeout_ms far beyond the run),
+then the same client run as (b) measures the rate beside them.
+
+(d) puts the flood of (a) on the server's port while (b) runs: the port is a
+net_failsafe device over the memif port (its preferred sub-device, which
+carries every transmit) and the net_pcap replay of 65,536 SYNs. failsafe's
+receive polls its sub-devices in turn, so the server's lcore sees bursts of
+real traffic and of flood alternately, as a NIC queue shared by both would
+deliver them. What this machine does not allow: a switch that keeps the
+flood's SYN-ACKs away from the client. They go out of the one memif port with
+the real replies, and the client drops them by destination MAC (counted under
+its drops), which costs the client's CPU too; the report gives that count.
+"""
+import json
+import time
+
+import stats
+from pmd import PCAP_MAC, eal, flood_pcap, mbufs_for
+from procs import SYNACK, BenchError
+
+SERVER_IP = "198.18.0.2"
+CLIENT_MAC = "02:00:00:00:00:0c"
+CPS_SRC = "198.18.2.1-198.18.2.64"
+HOLD_SRC = "198.18.1.1-198.18.1.32"
+CLIENT_LCORES = "0@0,1@0"
+CLIENT_TIME_WAIT_MS = 2000
+HOLD = 1000000
+LONG_IDLE_MS = 600000
+
+
+def _server(ws, name, sock, max_flows=65536, flood=None, memory=1024):
+    memif = "net_memif0,role=server,socket=%s,id=0,mac=%s" % (sock, PCAP_MAC)
+    flags = ["--ip=" + SERVER_IP, "--close=passive", "--stats_interval_s=1",
+             "--max_flows=%d" % max_flows, "--idle_timeout_ms=%d" % LONG_IDLE_MS,
+             "--stats_json=" + ws.path(name + ".json")]
+    if flood:
+        pcap, count = flood
+        vdev = "net_failsafe0,dev(%s),dev(net_pcap0,rx_pcap=%s,infinite_rx=1)" % (memif, pcap)
+        flags.append("--num_mbufs=%d" % mbufs_for(count))
+    else:
+        vdev = memif
+        flags.append("--num_mbufs=65535")
+    p = ws.start([SYNACK] + eal(ws, name, [vdev], memory=memory) + ["--"] + flags, name)
+    p.wait_for(r"^synack: \S+ on port", 60)
+    return p
+
+
+def _client(ws, name, sock, src, extra, memory=512):
+    vdev = "net_memif0,role=client,socket=%s,id=0,mac=%s" % (sock, CLIENT_MAC)
+    first = src.split("-")[0]
+    flags = ["--mode=client", "--ip=" + first, "--src_ips=" + src,
+             "--target=%s:80" % SERVER_IP, "--stats_interval_s=1",
+             "--time_wait_ms=%d" % CLIENT_TIME_WAIT_MS,
+             "--stats_json=" + ws.path(name + ".json")] + list(extra)
+    return ws.start([SYNACK] + eal(ws, name, [vdev], memory=memory, lcores=CLIENT_LCORES) +
+                    ["--"] + flags, name)
+
+
+def _json(ws, name):
+    with open(ws.path(name + ".json")) as f:
+        return json.load(f)
+
+
+def _finish(ws, proc, timeout):
+    rc = proc.wait(timeout)
+    if rc is None:
+        proc.stop()
+        raise BenchError("%s did not end by its --duration_s:\n%s" %
+                         (proc.name, proc.output()[-2500:]))
+    if rc != 0:
+        raise BenchError("%s exited %d:\n%s" % (proc.name, rc, proc.output()[-2500:]))
+    return _json(ws, proc.name)
+
+
+def _stop_server(ws, srv):
+    rc = srv.stop()
+    if rc != 0:
+        raise BenchError("server exited %s:\n%s" % (rc, srv.output()[-2500:]))
+    return _json(ws, srv.name)
+
+
+def cps_run(ws, srv, sock, name, secs, concurrency):
+    """The measuring client run: closed loop at `concurrency`, as fast as the
+    server answers, for `secs`. Returns the client's and server's figures over
+    the same steady 1-second intervals."""
+    srv_mark = len(stats.server_intervals(srv.output()))
+    cli = _client(ws, name, sock, CPS_SRC,
+                  ["--close=active", "--concurrency=%d" % concurrency, "--rate=0",
+                   "--duration_s=%d" % secs])
+    report = _finish(ws, cli, secs + 60)
+    civ = stats.client_intervals(cli.output())
+    siv = stats.server_intervals(srv.output())[srv_mark:]
+    failed = report.get("connections_failed", {})
+    return {
+        "client": {
+            "cps": stats.steady([i["cps"] for i in civ]),
+            "cps_spread": stats.spread([i["cps"] for i in civ]),
+            "cps_over_run": report.get("cps"),
+            "completed": report.get("connections_completed"),
+            "started": report.get("connections_started"),
+            "failed": failed,
+            "connect_latency_us": report.get("connect_latency_us"),
+            "response_latency_us": report.get("response_latency_us"),
+            "drops": _nonzero(report.get("drops", {})),
+            "concurrency": concurrency,
+        },
+        "server": {
+            "new_conn_per_s": stats.steady([i["new"] for i in siv]),
+            "rx_pps": stats.steady([i["rx"] for i in siv]),
+            "tx_pps": stats.steady([i["tx"] for i in siv]),
+            "packets_pps": stats.steady([i["rx"] + i["tx"] for i in siv]),
+            "cookies_per_s": stats.steady([i["cookies"] for i in siv], skip=0),
+            "established_during": max((i["est"] for i in siv), default=0),
+        },
+    }
+
+
+def _nonzero(d):
+    return {k: v for k, v in d.items() if v}
+
+
+def scenario_b(ws, secs, concurrency):
+    sock = ws.path("b.sock")
+    srv = _server(ws, "b-server", sock)
+    try:
+        r = cps_run(ws, srv, sock, "b-client", secs, concurrency)
+    finally:
+        rep = _stop_server(ws, srv)
+    r["server"]["report"] = _server_summary(rep)
+    return r
+
+
+def scenario_c(ws, secs, concurrency, hold=HOLD, hold_timeout=120):
+    """(b) beside `hold` established connections that the holder opened."""
+    sock = ws.path("c.sock")
+    max_flows = hold + hold // 10
+    srv = _server(ws, "c-server", sock, max_flows=max_flows, memory=2048)
+    try:
+        holder = _client(ws, "c-holder", sock, HOLD_SRC,
+                         ["--close=passive", "--connections=%d" % hold,
+                          "--concurrency=%d" % hold, "--rate=0", "--max_flows=%d" % max_flows,
+                          "--idle_timeout_ms=%d" % LONG_IDLE_MS,
+                          "--duration_s=%d" % hold_timeout], memory=2048)
+        t0 = time.time()
+        est = 0
+        while time.time() - t0 < hold_timeout:
+            iv = stats.server_intervals(srv.output())
+            est = iv[-1]["est"] if iv else 0
+            if est >= hold or not holder.alive():
+                break
+            time.sleep(0.5)
+        open_s = time.time() - t0
+        holder.stop()
+        held_report = _json(ws, "c-holder")
+        time.sleep(1.5)
+        iv = stats.server_intervals(srv.output())
+        est_before = iv[-1]["est"] if iv else 0
+        if est_before < hold * 0.99:
+            raise BenchError("the holder established %d of %d connections in %.0f s:\n%s" %
+                             (est_before, hold, open_s, holder.output()[-2500:]))
+        r = cps_run(ws, srv, sock, "c-client", secs, concurrency)
+        iv = stats.server_intervals(srv.output())
+        est_after = iv[-1]["est"] if iv else 0
+    finally:
+        rep = _stop_server(ws, srv)
+    r["server"]["report"] = _server_summary(rep)
+    r["held"] = {"target": hold, "established_before": est_before,
+                 "established_after": est_after, "open_s": open_s,
+                 "holder_failed": held_report.get("connections_failed", {})}
+    return r
+
+
+def scenario_d(ws, secs, concurrency, flood_count=65536):
+    sock = ws.path("d.sock")
+    pcap = flood_pcap(ws, flood_count)
+    srv = _server(ws, "d-server", sock, flood=(pcap, flood_count))
+    try:
+        r = cps_run(ws, srv, sock, "d-client", secs, concurrency)
+    finally:
+        rep = _stop_server(ws, srv)
+    r["server"]["report"] = _server_summary(rep)
+    r["flood_count"] = flood_count
+    return r
+
+
+def _server_summary(rep):
+    keys = ("flow_table_bytes", "flow_capacity", "time_wait_bytes", "time_wait_capacity",
+            "established_flows", "connections_established", "cookies_sent", "cookies_validated",
+            "tx_dropped", "mbufs_in_use", "syncookies", "uptime_s")
+    out = {k: rep.get(k) for k in keys}
+    out["drops"] = _nonzero(rep.get("drops", {}))
+    return out
