@@ -234,11 +234,14 @@ bool build_client(runtime::RuntimeConfig* cfg, std::string* err) {
     host = b;
   }
   // One request per connection: it says so (RFC 9112 9.6), and the server
-  // closes after its response. More: a persistent connection.
-  const std::string req = "GET / HTTP/1.1\r\nHost: " + host + "\r\n" +
-                          (c.requests_per_connection == 1 ? "Connection: close\r\n" : "") +
-                          "\r\n";
+  // closes after its response. More: a persistent connection, whose last
+  // request asks the server to close when we wait for its FIN (passive).
+  const std::string keep = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+  const std::string close = "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  const std::string& req = c.requests_per_connection == 1 ? close : keep;
   c.request.assign(req.begin(), req.end());
+  if (c.requests_per_connection > 1 && !cfg->active_close)
+    c.last_request.assign(close.begin(), close.end());
   return true;
 }
 
@@ -273,6 +276,7 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
     if (FLAGS_ip.empty()) FLAGS_ip = FLAGS_src_ips.substr(0, dash);
     cfg->ip_last = last;
   }
+  if (FLAGS_ip.empty()) {
     *err = "--ip is required: the IPv4 address the engine answers for (e.g. --ip=198.18.0.2)";
     return false;
   }

@@ -24,6 +24,7 @@ struct ClientConfig {
   uint32_t concurrency = 100;  // open at once, over all lcores
   uint32_t requests_per_connection = 1;
   std::vector<uint8_t> request;
+  std::vector<uint8_t> last_request;  // the last request's bytes, when they differ
 };
 
 struct RuntimeConfig {

@@ -63,14 +63,14 @@ std::string ip_string(uint32_t ip) {
   return buf;
 }
 
-// Every lcore's connect and response latencies merged (client mode).
-ClientLatency latencies(const std::vector<WorkerPtr>& workers) {
-  ClientLatency l;
+// Every lcore's connect and response latencies merged into `l` (client mode).
+void merge_latencies(const std::vector<WorkerPtr>& workers, ClientLatency* l) {
+  l->connect.reset();
+  l->response.reset();
   for (const auto& w : workers) {
-    if (w->connect_latency()) l.connect.merge(*w->connect_latency());
-    if (w->response_latency()) l.response.merge(*w->response_latency());
+    if (w->connect_latency()) l->connect.merge(*w->connect_latency());
+    if (w->response_latency()) l->response.merge(*w->response_latency());
   }
-  return l;
 }
 
 CounterTotals sum(const std::vector<WorkerPtr>& workers, uint16_t port_id) {
@@ -226,6 +226,7 @@ int run_engine(const RuntimeConfig& cfg) {
   // Control loop: 50 ms naps; stats, duration, secret rotation, signals.
   uint64_t last_stats = start, last_rotate = start;
   CounterTotals prev;
+  ClientLatency line_latency;
   while (!stop_signal_received()) {
     usleep(50 * 1000);
     uint64_t now = rte_rdtsc();
@@ -238,7 +239,8 @@ int run_engine(const RuntimeConfig& cfg) {
       CounterTotals cur = sum(workers, cfg.port_id);
       const double dt = double(now - last_stats) / double(hz);
       if (cfg.client_mode) {
-        std::printf("client: %s\n", format_client_line(cur, prev, dt, latencies(workers)).c_str());
+        merge_latencies(workers, &line_latency);
+        std::printf("client: %s\n", format_client_line(cur, prev, dt, line_latency).c_str());
       } else {
         std::printf("synack: %s\n",
                     format_stats_line(cur, prev, dt, control.cookie_mode()).c_str());
@@ -267,7 +269,7 @@ int run_engine(const RuntimeConfig& cfg) {
   report.flow_capacity = uint64_t{cfg.max_flows} * queues;
   if (cfg.client_mode) {
     report.client = true;
-    report.latency = latencies(workers);
+    merge_latencies(workers, &report.latency);
   }
   report.time_wait_capacity = uint64_t{cfg.max_time_wait} * queues;
   report.workers = queues;

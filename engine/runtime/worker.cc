@@ -26,9 +26,14 @@ uint32_t tw_hash(const tcp::FourTuple& k, const void* ctx) {
 }
 
 std::unique_ptr<tcp::Application> make_app(const RuntimeConfig& cfg) {
-  if (cfg.client_mode)
-    return std::make_unique<tcp::Requester>(cfg.client.request,
-                                            cfg.client.requests_per_connection, cfg.active_close);
+  if (cfg.client_mode) {
+    tcp::RequesterConfig rc;
+    rc.request = cfg.client.request;
+    rc.last_request = cfg.client.last_request;
+    rc.requests_per_connection = cfg.client.requests_per_connection;
+    rc.active_close = cfg.active_close;
+    return std::make_unique<tcp::Requester>(std::move(rc));
+  }
   return std::make_unique<tcp::Responder>(cfg.response, cfg.active_close);
 }
 

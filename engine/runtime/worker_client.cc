@@ -4,7 +4,12 @@
 // figures instead of slowing the schedule) or closed-loop at --concurrency;
 // source ports whose replies RSS steers back to this lcore; the next hop
 // resolved with bounded ARP; and each connection's outcome and latencies.
+#include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+
+#include <algorithm>
+#include <new>
 
 #include "runtime/worker.h"
 #include "wire/arp_request.h"
@@ -160,8 +165,8 @@ void Worker::client_events(uint32_t idx, const tcp::Output& out, tcp::State befo
     counters_->fail(before == tcp::State::kSynSent ? ClientFailure::refused : ClientFailure::reset);
   } else if (out.has(kGaveUp)) {
     counters_->fail(ClientFailure::timed_out);
-  } else if (out.has(kResponseTruncated) ||
-             tcp::Requester::responses(cf.app) < cfg_.client.requests_per_connection) {
+  } else if (out.has(kResponseTruncated | kResponseMalformed | kServerEndedEarly) ||
+             cf.app.responses_done < cfg_.client.requests_per_connection) {
     counters_->fail(out.has(kIdleTimeout) ? ClientFailure::timed_out : ClientFailure::truncated);
   } else {
     counters_->connections_completed.add();

@@ -27,6 +27,10 @@ class AppContext {
   void queue(uint32_t bytes) { tcb_.snd_queued += bytes; }
   // RFC 9293 3.10.4 CLOSE: our FIN goes after everything queued.
   void close();
+  // RFC 9293 3.10.5 ABORT, from on_data or on_peer_fin: the TCB is CLOSED at
+  // once (event::kClosed), after a RST (event::kResetSent) in the states that
+  // send one; the Endpoint sends nothing else for this segment.
+  void abort();
   void report(uint32_t event) { out_.events |= event; }
 
  private:

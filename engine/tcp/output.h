@@ -31,6 +31,19 @@ inline constexpr uint32_t kRateLimitedAck = 1u << 13;
 inline constexpr uint32_t kAckThrottled = 1u << 14;
 inline constexpr uint32_t kFinWait2Timeout = 1u << 15;  // FIN-WAIT-2 ended silently (with kClosed)
 inline constexpr uint32_t kReopened = 1u << 16;         // a SYN may reopen this TIME-WAIT (RFC 6191)
+// The client application (requester.h). One request is outstanding at a time,
+// so each is set at most once per call; with both kResponseDone and
+// kRequestSent, the response answered the request before the one just sent.
+inline constexpr uint32_t kRequestSent = 1u << 17;   // a request was queued (sent as windows allow)
+inline constexpr uint32_t kResponseDone = 1u << 18;  // a whole response arrived
+// The server's FIN came before the whole response (or before any of it).
+inline constexpr uint32_t kResponseTruncated = 1u << 19;
+// The response could not be framed (HttpResponseParser::error()), or bytes came
+// while no request was outstanding: the connection is aborted (kClosed).
+inline constexpr uint32_t kResponseMalformed = 1u << 20;
+// The server ended the connection's use (Connection: close, a close-delimited
+// body, or its FIN) before the last request: no more requests are sent.
+inline constexpr uint32_t kServerEndedEarly = 1u << 21;
 }  // namespace event
 
 enum class TimerOp : uint8_t {

@@ -380,10 +380,12 @@ void synchronized(Ctx& c, const Segment& seg) {
   if (text.accepted > 0) {
     AppContext a = c.app_ctx();
     c.app.on_data(a, text.data, text.accepted);
+    if (t.state == State::kClosed) return;  // the application aborted (AppContext::abort)
   }
   if (fin) {
     AppContext a = c.app_ctx();
     c.app.on_peer_fin(a);
+    if (t.state == State::kClosed) return;
   }
   push_pending(c);
   // Every segment we send carries RCV.NXT; a pure ACK only when none went out.

@@ -62,7 +62,10 @@ void send_synack(Ctx& c);
 // <SEQ=SEG.ACK><CTL=RST>, or <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Never for a RST.
 void send_reset_for(const Segment& seg, Output& out);
 // RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and event::kResetSent.
-void send_abort(Ctx& c);
+void send_abort(const Tcb& tcb, Output& out);
+inline void send_abort(Ctx& c) {
+  send_abort(c.tcb, c.out);
+}
 
 // ---- tcp_output.cc: the send sequence ---------------------------------------
 
@@ -85,7 +88,10 @@ void send_probe(Ctx& c);
 
 void arm_timer(Output& out, uint32_t ms);
 // Any move to CLOSED: event::kClosed | why, timer cancelled.
-void close_tcb(Ctx& c, uint32_t why);
+void close_tcb(Tcb& tcb, Output& out, uint32_t why);
+inline void close_tcb(Ctx& c, uint32_t why) {
+  close_tcb(c.tcb, c.out, why);
+}
 void enter_time_wait(Ctx& c);
 // After an accepted segment: RTO while data/FIN is in flight (RFC 6298 5.1/5.3),
 // persist while only unsent data waits, FIN-WAIT-2 or idle timer otherwise.

@@ -140,13 +140,13 @@ void send_reset_for(const Segment& seg, Output& out) {
   }
 }
 
-void send_abort(Ctx& c) {
-  TxSegment* t = tx_slot(c.out);
+void send_abort(const Tcb& tcb, Output& out) {
+  TxSegment* t = tx_slot(out);
   if (t == nullptr) return;
-  t->seq = c.tcb.snd_nxt;
-  t->ack = c.tcb.rcv_nxt;
+  t->seq = tcb.snd_nxt;
+  t->ack = tcb.rcv_nxt;
   t->flags = tcpflag::kRst | tcpflag::kAck;
-  c.out.events |= event::kResetSent;
+  out.events |= event::kResetSent;
 }
 
 Seq data_end(const Tcb& tcb) {
@@ -232,11 +232,11 @@ void arm_timer(Output& out, uint32_t ms) {
   out.timer_ms = ms;
 }
 
-void close_tcb(Ctx& c, uint32_t why) {
-  c.tcb.state = State::kClosed;
-  c.out.events |= event::kClosed | why;
-  c.out.timer = TimerOp::kCancel;
-  c.out.timer_ms = 0;
+void close_tcb(Tcb& tcb, Output& out, uint32_t why) {
+  tcb.state = State::kClosed;
+  out.events |= event::kClosed | why;
+  out.timer = TimerOp::kCancel;
+  out.timer_ms = 0;
 }
 
 void enter_time_wait(Ctx& c) {

@@ -97,7 +97,9 @@ inline uint64_t csum_pseudo_ipv4(const uint8_t* ip, uint8_t proto, uint16_t l4_l
   // Little-endian host (byteorder.h): the word {0, proto} reads as proto << 8.
   const uint64_t zero_proto = uint64_t{proto} << 8;
   const uint64_t len_be = __builtin_bswap16(l4_len);
-  return csum_add(ip + 12, 8) + zero_proto + len_be;
+  // The constants go in as the accumulator: added after the addresses, a
+  // sum near 2^64 (all-ones addresses) would lose its carry.
+  return csum_add(ip + 12, 8, zero_proto + len_be);
 }
 
 }  // namespace synack::wire

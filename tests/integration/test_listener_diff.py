@@ -77,18 +77,17 @@ KNOWN = [
           "as bad_tcp_options; Linux parses up to the bad option and answers"),
     Known("TCP-MD5 option, no key", lambda c: c.layout == "md5", BOTH, AS_LINUX, r"-",
           "RFC 2385 / Linux TCPMD5UNEXPECTED: a segment with a kind-19 option is dropped when no "
-          "key is configured, counted as tcp_md5_unexpected; synack today ignores the option"),
+          "key is configured, counted as tcp_md5_unexpected"),
     Known("SYN+FIN to a cookie listener", _listen_syn_fin, COOKIE, AS_LINUX, r"-",
-          "Linux (and synack's stateful path) drop SYN+FIN; synack's cookie path answers it"),
+          "Linux drops SYN+FIN, and so does every synack path (tcp::listen_decision)"),
     Known("cookie SYN-ACK without timestamps", _cookie_syn_without_ts, COOKIE, AS_LINUX,
           r"SA ack=seq\+1 \[mss\]",
-          "without TSopt a cookie cannot carry WS, SACK-permitted or ECN (Linux clears them, "
-          "tcp_conn_request); synack today echoes WS and SACK-permitted it cannot remember"),
-    Known("ECN-setup SYN", _ecn_setup_syn, BOTH, AS_LINUX, r"SAE? .*",
-          "RFC 3168 6.1.1: Linux (tcp_ecn=2) sets ECE in the SYN-ACK of an ECN-setup SYN "
-          "(with cookies only when TSopt can carry it); synack never does. RFC 3168 lets a host "
-          "decline ECN, so keeping synack's answer is possible: then synack=lambda l: "
-          "l.replace('SAE ', 'SA ')", confirm=True),
+          "without TSopt a cookie cannot carry WS, SACK-permitted or ECN, so neither Linux "
+          "(tcp_conn_request) nor synack (tcp::promise_synack) offers them"),
+    Known("ECN-setup SYN", _ecn_setup_syn, BOTH, lambda l: l.replace("SAE ", "SA "), r"SAE? .*",
+          "RFC 3168 6.1.1: Linux (tcp_ecn=2) sets ECE in the SYN-ACK of an ECN-setup SYN; synack "
+          "declines ECN, as RFC 3168 allows a host to: it sets no ECT on what it sends and could "
+          "not echo CE, so offering ECN would be a promise it does not keep"),
 ]
 
 

@@ -6,10 +6,13 @@
 
 #include <cstdint>
 
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "tcp/application.h"
 #include "tcp/endpoint.h"
+#include "tcp/requester.h"
 #include "tcp/responder.h"
 #include "tcp/segment.h"
 #include "tcp/tcb.h"
@@ -63,6 +66,12 @@ class Seg {
   }
   Seg& data(uint32_t n) {
     s_.payload_len = n;
+    return *this;
+  }
+  // Payload bytes; `b` must outlive the segment's use.
+  Seg& bytes(std::string_view b) {
+    s_.payload = reinterpret_cast<const uint8_t*>(b.data());
+    s_.payload_len = static_cast<uint32_t>(b.size());
     return *this;
   }
   Seg& wnd(uint16_t w) {
@@ -120,8 +129,12 @@ class SilentApp final : public Application {
 };
 
 // Drives an Endpoint as the server (or, after syn_sent(), the client) through
-// real segments.
+// real segments. The client application is SilentApp unless use_requester()
+// gave it a Requester, whose per-flow state is `req_state`. Not copyable: the
+// client Endpoint points at the Requester inside.
 struct Harness {
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
   explicit Harness(const ServerSetup& c = ServerSetup())
       : setup(c),
         responder(std::vector<uint8_t>(c.response_len, 'r'), c.active_close),
@@ -133,22 +146,32 @@ struct Harness {
   SilentApp silent;
   Endpoint ep;
   Endpoint client_ep;
+  std::optional<Requester> requester;
+  RequesterState req_state;
   Tcb tcb;
   Output out;
   uint64_t now = 100;
 
+  // The client runs `rc` (which must pass requester_config_problem()).
+  void use_requester(RequesterConfig rc) {
+    requester.emplace(std::move(rc));
+    client_ep = Endpoint(setup, *requester);
+    req_state = RequesterState{};
+  }
   const EndpointConfig& cfg() const { return ep.config(); }
-  const Endpoint& role() const { return tcb.has(tcbflag::kActiveOpen) ? client_ep : ep; }
+  bool client_role() const { return tcb.has(tcbflag::kActiveOpen); }
+  const Endpoint& role() const { return client_role() ? client_ep : ep; }
+  void* app_state() { return client_role() && requester ? &req_state : nullptr; }
   const Output& listen(const Segment& s) {
     ep.on_listen(s, Seq(kSrvIss), now, tcb, out);
     return out;
   }
   const Output& in(const Segment& s) {
-    role().on_segment(tcb, s, now, out);
+    role().on_segment(tcb, s, now, out, app_state());
     return out;
   }
   const Output& timer() {
-    role().on_timer(tcb, now, out);
+    role().on_timer(tcb, now, out, app_state());
     return out;
   }
   // Peer's next in-sequence segment acking everything we sent.
