@@ -187,3 +187,33 @@ def cpu_times(cpu):
                 idle = v[3] + v[4]
                 return sum(v) - idle, v[6], sum(v)
     raise BenchError("no cpu%d in /proc/stat" % cpu)
+
+
+def _cpu_pressure_us():
+    """Microseconds, since boot, during which some runnable task waited for a CPU
+    (PSI, /proc/pressure/cpu); None where the kernel has no PSI."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            for line in f:
+                if line.startswith("some"):
+                    return int(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class Window:
+    """A measured window: how long it lasted, and the share of it during which
+    some task waited for a CPU. The suite pins one busy thread per CPU and its
+    main lcores sleep, so waiting means another process wanted the CPUs: on a
+    shared machine, the figure measured in the window is then a lower bound."""
+
+    def __init__(self):
+        self.t0 = time.time()
+        self.p0 = _cpu_pressure_us()
+
+    def close(self):
+        dt = time.time() - self.t0
+        p1 = _cpu_pressure_us()
+        stall = (p1 - self.p0) / 1e6 / dt if p1 is not None and self.p0 is not None and dt else None
+        return {"secs": dt, "cpu_wait_share": stall}

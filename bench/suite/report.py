@@ -63,6 +63,7 @@ def flatten(res):
     flat["testpmd_io_pps_per_core_4096"] = _get(a, "4096", "testpmd_io", "pps")
     flat["testpmd_io_memif_pps_per_core"] = _get(sc, "ceiling", "io_pps")
     flat["testpmd_io_memif_packets_per_core"] = _get(sc, "ceiling", "packets_pps")
+    flat["testpmd_io_memif_looped_packets_per_core"] = _get(sc, "ceiling_looped", "packets_pps")
     flat["linux_synack_pps_per_core"] = _get(sc, "linux_syn", "synack_pps")
     soft = _get(sc, "linux_syn", "server_cpu_softirq")
     flat["linux_synack_pps_per_core_cpu_normalised"] = (
@@ -77,8 +78,8 @@ def flatten(res):
     for s, tag in (("b", ""), ("c", "_1m_held"), ("d", "_under_flood")):
         flat["cps_connect_latency_us" + tag] = _get(sc, s, "client", "connect_latency_us")
         flat["cps_response_latency_us" + tag] = _get(sc, s, "client", "response_latency_us")
-    # Memory per flow from the server's JSON of (c) (1.1M capacity), else (b).
-    rep = _get(sc, "c", "server", "report") or _get(sc, "b", "server", "report") or {}
+    # Memory per flow: synack's JSON at the capacity of (c).
+    rep = sc.get("memory") or {}
     if rep.get("flow_capacity"):
         flat["bytes_per_established_flow"] = rep["flow_table_bytes"] / rep["flow_capacity"]
         flat["flow_capacity"] = rep["flow_capacity"]
@@ -111,6 +112,9 @@ def flatten(res):
         "cps_vs_linux": _ratio(flat["synack_cps_per_core"], flat["linux_cps_per_core"]),
         "server_packets_vs_testpmd_io_memif": _ratio(flat["synack_server_packets_per_core"],
                                                      flat["testpmd_io_memif_packets_per_core"]),
+        "server_packets_vs_testpmd_io_memif_looped": _ratio(
+            flat["synack_server_packets_per_core"],
+            flat["testpmd_io_memif_looped_packets_per_core"]),
         "cps_1m_held_vs_none": _ratio(flat["synack_cps_per_core_1m_held"],
                                       flat["synack_cps_per_core"]),
         "cps_under_flood_vs_none": _ratio(flat["synack_cps_per_core_under_flood"],
@@ -139,6 +143,15 @@ def errors(d, path=""):
         for k, v in d.items():
             out += errors(v, (path + "." if path else "") + str(k))
     return out
+
+
+NOISY = 0.05
+
+
+def _wait(d):
+    """' *' when another process wanted the CPUs for more than NOISY of the run."""
+    share = _get(d, "window", "cpu_wait_share")
+    return " *" if share is not None and share > NOISY else ""
 
 
 def _mpps(v):
@@ -195,15 +208,18 @@ def table(res, flat):
             tp = _get(sc, "a", n, "testpmd_macswap", "pps")
             io = _get(sc, "a", n, "testpmd_io", "pps")
             label = "(a) SYN flood, %s sources, SipHash %s" % (n, var)
-            lines.append(w % (label, _mpps(v), "testpmd macswap " + _mpps(tp), _x(_ratio(v, tp)),
+            lines.append(w % (label, _mpps(v) + _wait(_get(sc, "a", n, simd)),
+                              "testpmd macswap " + _mpps(tp) +
+                              _wait(_get(sc, "a", n, "testpmd_macswap")), _x(_ratio(v, tp)),
                               tgt("synflood_vs_testpmd_macswap") if (n, simd) == ("65536",
                                                                                    "default")
                               else ""))
-            lines.append(w % ("", "", "testpmd io      " + _mpps(io), _x(_ratio(v, io)), ""))
+            lines.append(w % ("", "", "testpmd io      " + _mpps(io) +
+                              _wait(_get(sc, "a", n, "testpmd_io")), _x(_ratio(v, io)), ""))
     ls = sc.get("linux_syn", {})
     lines.append(w % ("(a) vs Linux tcp_syncookies=2, 65536 sources",
                       _mpps(flat["synack_synack_pps_per_core"]),
-                      "Linux " + _mpps(flat["linux_synack_pps_per_core"]),
+                      "Linux " + _mpps(flat["linux_synack_pps_per_core"]) + _wait(ls),
                       _x(r["synflood_vs_linux"]), tgt("synflood_vs_linux")))
     if ls.get("server_cpu_softirq") is not None:
         lines.append(w % ("    Linux, per 100 % softirq of its core (estimate)", "",
@@ -217,26 +233,36 @@ def table(res, flat):
                       "AVX2 " + _mpps(flat["synack_synack_pps_per_core"]),
                       _x(r["synflood_avx512_vs_avx2"]), ""))
     lines.append(w % ("(b) whole connections over memif (client->server)",
-                      _kcps(flat["synack_cps_per_core"]), "Linux nginx " +
-                      _kcps(flat["linux_cps_per_core"]), _x(r["cps_vs_linux"]),
+                      _kcps(flat["synack_cps_per_core"]) + _wait(sc.get("b")),
+                      "Linux nginx " + _kcps(flat["linux_cps_per_core"]) +
+                      _wait(sc.get("linux_cps")), _x(r["cps_vs_linux"]),
                       tgt("cps_vs_linux")))
     lines.append(w % ("(b) server lcore packets (rx+tx) on memif",
                       _mpps(flat["synack_server_packets_per_core"]),
-                      "testpmd io " + _mpps(flat["testpmd_io_memif_packets_per_core"]),
+                      "testpmd io " + _mpps(flat["testpmd_io_memif_packets_per_core"]) +
+                      _wait(sc.get("ceiling")),
                       _x(r["server_packets_vs_testpmd_io_memif"]),
                       tgt("server_packets_vs_testpmd_io_memif")))
+    lines.append(w % ("    testpmd io looped in one process (no 2nd core)", "",
+                      "testpmd io " + _mpps(flat["testpmd_io_memif_looped_packets_per_core"]),
+                      _x(r["server_packets_vs_testpmd_io_memif_looped"]), "(upper bound)"))
     held = _get(sc, "c", "held") or {}
     lines.append(w % ("(c) the same beside %s held connections" %
                       ("{:,}".format(held.get("established_before", 0)) if held else "1M"),
-                      _kcps(flat["synack_cps_per_core_1m_held"]),
+                      _kcps(flat["synack_cps_per_core_1m_held"]) + _wait(sc.get("c")),
                       "(b) " + _kcps(flat["synack_cps_per_core"]), _x(r["cps_1m_held_vs_none"]),
                       "holds: " + ("yes" if (r["cps_1m_held_vs_none"] or 0) >= 0.9 else "no")
                       if r["cps_1m_held_vs_none"] else ""))
     lines.append(w % ("(d) the same under the 65536-source flood",
-                      _kcps(flat["synack_cps_per_core_under_flood"]),
+                      _kcps(flat["synack_cps_per_core_under_flood"]) + _wait(sc.get("d")),
                       "(b) " + _kcps(flat["synack_cps_per_core"]),
                       _x(r["cps_under_flood_vs_none"]),
                       "flood answered: " + _mpps(flat["flood_synack_pps_during_d"])))
+    lines.append("")
+    reps = res.get("settings", {}).get("repeats", 1)
+    lines.append("each figure is the best of %d runs (all in the JSON under 'repeats'); * = "
+                 "other processes wanted the CPUs for more than %d %% of that run "
+                 "(/proc/pressure/cpu): a lower bound" % (reps, 100 * NOISY))
     lines.append("")
     lines.append("client latency (closed loop, %s open):" %
                  (_get(sc, "b", "client", "concurrency") or "?"))

@@ -23,6 +23,7 @@ import lifecycle  # noqa: E402
 import linux  # noqa: E402
 import pmd  # noqa: E402
 import report  # noqa: E402
+import stats  # noqa: E402
 from procs import ROOT, SYNACK, SYNFLOOD, Workspace  # noqa: E402
 
 ALL = ("a", "ceiling", "linux", "b", "c", "d")
@@ -79,6 +80,8 @@ def main():
     ap.add_argument("--pcaps", default="4096,65536", help="SYNs in the replayed pcaps")
     ap.add_argument("--hold", type=int, default=lifecycle.HOLD,
                     help="connections held open in scenario c")
+    ap.add_argument("--repeats", type=int, default=2,
+                    help="runs of each measurement; the best is reported, all are kept")
     ap.add_argument("--concurrency", type=int, default=256,
                     help="client connections open at once in the CPS runs")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
@@ -104,12 +107,17 @@ def main():
         "command": "bash scripts/bench.sh" + "".join(" " + shlex.quote(a) for a in sys.argv[1:]),
         "machine": machine(),
         "settings": {"secs": args.secs, "cps_secs": args.cps_secs, "pcaps": args.pcaps,
-                     "hold": args.hold, "concurrency": args.concurrency},
+                     "hold": args.hold, "concurrency": args.concurrency,
+                     "repeats": args.repeats},
         "scenarios": {},
     }
     sc = res["scenarios"]
     pcaps = [int(x) for x in args.pcaps.split(",") if x]
     with Workspace(keep=args.keep_logs) as ws:
+
+        def rep(run, key):
+            return stats.best_of(args.repeats, run, lambda r: r[key], between=ws.stop_all)
+
         if args.keep_logs:
             log("logs in " + ws.dir)
         if "a" in only:
@@ -119,29 +127,37 @@ def main():
                 d = sc["a"].setdefault(str(n), {})
                 for mode in ("macswap", "io"):
                     step(d, "testpmd_" + mode,
-                         lambda: pmd.testpmd_pcap(ws, pcap, n, mode, args.secs), log)
-                    ws.stop_all()
-                step(d, "default", lambda: pmd.synack_flood(ws, pcap, n, args.secs, False), log)
-                ws.stop_all()
-                step(d, "avx512", lambda: pmd.synack_flood(ws, pcap, n, args.secs, True), log)
-                ws.stop_all()
+                         lambda: rep(lambda: pmd.testpmd_pcap(ws, pcap, n, mode, args.secs),
+                                     "pps"), log)
+                for key, wide in (("default", False), ("avx512", True)):
+                    step(d, key,
+                         lambda: rep(lambda: pmd.synack_flood(ws, pcap, n, args.secs, wide),
+                                     "synack_pps"), log)
         if "ceiling" in only:
-            step(sc, "ceiling", lambda: pmd.testpmd_memif_io(ws, args.secs), log)
-            ws.stop_all()
+            step(sc, "ceiling", lambda: rep(lambda: pmd.testpmd_memif_io(ws, args.secs),
+                                            "packets_pps"), log)
+            step(sc, "ceiling_looped",
+                 lambda: rep(lambda: pmd.testpmd_memif_looped(ws, args.secs), "packets_pps"),
+                 log)
         if "linux" in only:
-            step(sc, "linux_syn", lambda: linux.syn_cookie_rate(ws, args.secs), log)
-            ws.stop_all()
-            step(sc, "linux_cps", lambda: linux.connection_rate(ws, args.cps_secs), log)
-            ws.stop_all()
+            step(sc, "linux_syn", lambda: rep(lambda: linux.syn_cookie_rate(ws, args.secs),
+                                              "synack_pps"), log)
+            step(sc, "linux_cps", lambda: rep(lambda: linux.connection_rate(ws, args.cps_secs),
+                                              "cps"), log)
+        step(sc, "memory", lambda: pmd.memory_run(ws, args.hold + args.hold // 10), log)
+        ws.stop_all()
+        n = args.repeats
         if "b" in only:
-            step(sc, "b", lambda: lifecycle.scenario_b(ws, args.cps_secs, args.concurrency), log)
+            step(sc, "b", lambda: lifecycle.scenario_b(ws, args.cps_secs, args.concurrency, n),
+                 log)
             ws.stop_all()
         if "c" in only:
-            step(sc, "c", lambda: lifecycle.scenario_c(ws, args.cps_secs, args.concurrency,
+            step(sc, "c", lambda: lifecycle.scenario_c(ws, args.cps_secs, args.concurrency, n,
                                                        hold=args.hold), log)
             ws.stop_all()
         if "d" in only:
-            step(sc, "d", lambda: lifecycle.scenario_d(ws, args.cps_secs, args.concurrency), log)
+            step(sc, "d", lambda: lifecycle.scenario_d(ws, args.cps_secs, args.concurrency, n),
+                 log)
             ws.stop_all()
     res["machine"]["loadavg_end"] = _load()
     res["elapsed_s"] = time.time() - t_start
@@ -155,13 +171,15 @@ def main():
         with open(jpath, "w") as f:
             json.dump(out, f, indent=1, sort_keys=False)
             f.write("\n")
+        with open(os.path.join(args.out, "latest.txt"), "w") as f:
+            f.write(report.table(res, flat) + "\n")
         ppath = os.path.join(args.out, "latest.png")
         try:
             import plot
             plot.draw(res, flat, ppath)
         except ImportError as e:
             log("no plot (%s): install python3-matplotlib" % e)
-        log("wrote %s and %s" % (jpath, ppath))
+        log("wrote %s, latest.txt and %s" % (jpath, ppath))
     return 1 if report.errors(sc) else 0
 
 

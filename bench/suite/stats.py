@@ -52,3 +52,29 @@ def spread(values, skip=1):
     if len(vals) > 3:
         vals = vals[:-1]
     return (min(vals), max(vals)) if vals else (0.0, 0.0)
+
+
+
+def best_of(n, run, key, between=None):
+    """Runs `run` n times and returns the run with the highest `key`, with every
+    run's key under "repeats". Other processes on a shared machine only ever
+    slow a run down, so the best of a few is the closest to the machine's own
+    figure; all of them stay in the results. A run that raises is recorded
+    under "failed_repeats"; when all do, the last error is raised."""
+    runs, failed, last = [], [], None
+    for _ in range(n):
+        try:
+            runs.append(run())
+        except Exception as e:  # noqa: BLE001 - kept, and raised if no run succeeds
+            failed.append("%s: %s" % (type(e).__name__, e))
+            last = e
+        finally:
+            if between:
+                between()
+    if not runs:
+        raise last
+    best = dict(max(runs, key=key))
+    best["repeats"] = [key(r) for r in runs]
+    if failed:
+        best["failed_repeats"] = failed
+    return best
