@@ -217,3 +217,10 @@ class Window:
         p1 = _cpu_pressure_us()
         stall = (p1 - self.p0) / 1e6 / dt if p1 is not None and self.p0 is not None and dt else None
         return {"secs": dt, "cpu_wait_share": stall}
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process (all its threads) so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -75,6 +75,11 @@ def flatten(res):
     flat["synack_cps_per_core_under_flood"] = _get(sc, "d", "client", "cps")
     flat["flood_synack_pps_during_d"] = _get(sc, "d", "server", "cookies_per_s")
     flat["linux_cps_per_core"] = _get(sc, "linux_cps", "cps")
+    share = (_get(sc, "linux_cps", "server_cpu_nginx") or 0) + (
+        _get(sc, "linux_cps", "server_cpu_softirq") or 0)
+    flat["linux_cps_per_core_cpu_normalised"] = (flat["linux_cps_per_core"] / share
+                                                 if flat["linux_cps_per_core"] and share
+                                                 else None)
     for s, tag in (("b", ""), ("c", "_1m_held"), ("d", "_under_flood")):
         flat["cps_connect_latency_us" + tag] = _get(sc, s, "client", "connect_latency_us")
         flat["cps_response_latency_us" + tag] = _get(sc, s, "client", "response_latency_us")
@@ -110,6 +115,8 @@ def flatten(res):
         "synflood_vs_linux_cpu_normalised": _ratio(
             flat["synack_synack_pps_per_core"], flat["linux_synack_pps_per_core_cpu_normalised"]),
         "cps_vs_linux": _ratio(flat["synack_cps_per_core"], flat["linux_cps_per_core"]),
+        "cps_vs_linux_cpu_normalised": _ratio(flat["synack_cps_per_core"],
+                                              flat["linux_cps_per_core_cpu_normalised"]),
         "server_packets_vs_testpmd_io_memif": _ratio(flat["synack_server_packets_per_core"],
                                                      flat["testpmd_io_memif_packets_per_core"]),
         "server_packets_vs_testpmd_io_memif_looped": _ratio(
@@ -195,6 +202,11 @@ def table(res, flat):
     lines.append(w % ("scenario (per core)", "synack", "baseline", "ratio", "target"))
     lines.append("-" * 130)
 
+    def row(*cols):
+        # A row none of whose figures was measured in this run is left out.
+        if (cols[1] and "n/a" not in cols[1]) or "n/a" not in cols[2]:
+            lines.append(w % cols)
+
     def tgt(key):
         for t in flat["targets"]:
             if t.get("ratio") == key:
@@ -208,65 +220,75 @@ def table(res, flat):
             tp = _get(sc, "a", n, "testpmd_macswap", "pps")
             io = _get(sc, "a", n, "testpmd_io", "pps")
             label = "(a) SYN flood, %s sources, SipHash %s" % (n, var)
-            lines.append(w % (label, _mpps(v) + _wait(_get(sc, "a", n, simd)),
+            row(label, _mpps(v) + _wait(_get(sc, "a", n, simd)),
                               "testpmd macswap " + _mpps(tp) +
                               _wait(_get(sc, "a", n, "testpmd_macswap")), _x(_ratio(v, tp)),
                               tgt("synflood_vs_testpmd_macswap") if (n, simd) == ("65536",
                                                                                    "default")
-                              else ""))
-            lines.append(w % ("", "", "testpmd io      " + _mpps(io) +
-                              _wait(_get(sc, "a", n, "testpmd_io")), _x(_ratio(v, io)), ""))
+                              else "")
+            row("", "", "testpmd io      " + _mpps(io) +
+                              _wait(_get(sc, "a", n, "testpmd_io")), _x(_ratio(v, io)), "")
     ls = sc.get("linux_syn", {})
-    lines.append(w % ("(a) vs Linux tcp_syncookies=2, 65536 sources",
+    row("(a) vs Linux tcp_syncookies=2, 65536 sources",
                       _mpps(flat["synack_synack_pps_per_core"]),
                       "Linux " + _mpps(flat["linux_synack_pps_per_core"]) + _wait(ls),
-                      _x(r["synflood_vs_linux"]), tgt("synflood_vs_linux")))
+                      _x(r["synflood_vs_linux"]), tgt("synflood_vs_linux"))
     if ls.get("server_cpu_softirq") is not None:
-        lines.append(w % ("    Linux, per 100 % softirq of its core (estimate)", "",
+        row("    Linux, per 100 % softirq of its core (estimate)", "",
                           "Linux " + _mpps(flat["linux_synack_pps_per_core_cpu_normalised"]),
                           _x(r["synflood_vs_linux_cpu_normalised"]),
                           "(CPU 1: %.0f %% busy, %.0f %% softirq; flood offered %s)" %
                           (100 * ls["server_cpu_busy"], 100 * ls["server_cpu_softirq"],
-                           _mpps(ls.get("syn_pps_offered")))))
-    lines.append(w % ("(a) AVX-512 vs AVX2 SipHash, 65536 sources",
+                           _mpps(ls.get("syn_pps_offered"))))
+    row("(a) AVX-512 vs AVX2 SipHash, 65536 sources",
                       _mpps(flat["synack_synack_pps_per_core_avx512"]),
                       "AVX2 " + _mpps(flat["synack_synack_pps_per_core"]),
-                      _x(r["synflood_avx512_vs_avx2"]), ""))
-    lines.append(w % ("(b) whole connections over memif (client->server)",
+                      _x(r["synflood_avx512_vs_avx2"]), "")
+    row("(b) whole connections over memif (client->server)",
                       _kcps(flat["synack_cps_per_core"]) + _wait(sc.get("b")),
                       "Linux nginx " + _kcps(flat["linux_cps_per_core"]) +
                       _wait(sc.get("linux_cps")), _x(r["cps_vs_linux"]),
-                      tgt("cps_vs_linux")))
-    lines.append(w % ("(b) server lcore packets (rx+tx) on memif",
+                      tgt("cps_vs_linux"))
+    lc = sc.get("linux_cps", {})
+    if lc.get("server_cpu_nginx") is not None:
+        row("    Linux, per 100 % of its core (estimate)", "",
+                          "Linux nginx " + _kcps(flat["linux_cps_per_core_cpu_normalised"]),
+                          _x(r["cps_vs_linux_cpu_normalised"]),
+                          "(CPU 1: nginx %.0f %%, softirq %.0f %%)" %
+                          (100 * lc["server_cpu_nginx"], 100 * lc["server_cpu_softirq"]))
+    row("(b) server lcore packets (rx+tx) on memif",
                       _mpps(flat["synack_server_packets_per_core"]),
                       "testpmd io " + _mpps(flat["testpmd_io_memif_packets_per_core"]) +
                       _wait(sc.get("ceiling")),
                       _x(r["server_packets_vs_testpmd_io_memif"]),
-                      tgt("server_packets_vs_testpmd_io_memif")))
-    lines.append(w % ("    testpmd io looped in one process (no 2nd core)", "",
+                      tgt("server_packets_vs_testpmd_io_memif"))
+    row("    testpmd io looped in one process (no 2nd core)", "",
                       "testpmd io " + _mpps(flat["testpmd_io_memif_looped_packets_per_core"]),
-                      _x(r["server_packets_vs_testpmd_io_memif_looped"]), "(upper bound)"))
+                      _x(r["server_packets_vs_testpmd_io_memif_looped"]), "(upper bound)")
     held = _get(sc, "c", "held") or {}
-    lines.append(w % ("(c) the same beside %s held connections" %
+    row("(c) the same beside %s held connections" %
                       ("{:,}".format(held.get("established_before", 0)) if held else "1M"),
                       _kcps(flat["synack_cps_per_core_1m_held"]) + _wait(sc.get("c")),
                       "(b) " + _kcps(flat["synack_cps_per_core"]), _x(r["cps_1m_held_vs_none"]),
                       "holds: " + ("yes" if (r["cps_1m_held_vs_none"] or 0) >= 0.9 else "no")
-                      if r["cps_1m_held_vs_none"] else ""))
-    lines.append(w % ("(d) the same under the 65536-source flood",
+                      if r["cps_1m_held_vs_none"] else "")
+    row("(d) the same under the 65536-source flood",
                       _kcps(flat["synack_cps_per_core_under_flood"]) + _wait(sc.get("d")),
                       "(b) " + _kcps(flat["synack_cps_per_core"]),
                       _x(r["cps_under_flood_vs_none"]),
-                      "flood answered: " + _mpps(flat["flood_synack_pps_during_d"])))
+                      "flood answered: " + _mpps(flat["flood_synack_pps_during_d"]))
     lines.append("")
     reps = res.get("settings", {}).get("repeats", 1)
     lines.append("each figure is the best of %d runs (all in the JSON under 'repeats'); * = "
                  "other processes wanted the CPUs for more than %d %% of that run "
                  "(/proc/pressure/cpu): a lower bound" % (reps, 100 * NOISY))
-    lines.append("")
-    lines.append("client latency (closed loop, %s open):" %
-                 (_get(sc, "b", "client", "concurrency") or "?"))
+    if any(_get(sc, k, "client") for k in ("b", "c", "d")) or sc.get("linux_cps"):
+        lines.append("")
+        lines.append("client latency (closed loop, %s open):" %
+                     (res.get("settings", {}).get("concurrency")))
     for s, label in (("b", "(b)"), ("c", "(c) 1M held"), ("d", "(d) under flood")):
+        if not _get(sc, s, "client"):
+            continue
         lines.append("  %-16s connect  %s" % (label, _lat(_get(sc, s, "client",
                                                                   "connect_latency_us"))))
         lines.append("  %-16s response %s" % ("", _lat(_get(sc, s, "client",
