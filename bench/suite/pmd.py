@@ -129,8 +129,9 @@ def testpmd_memif_io(ws, secs):
     must run at once for the link to move: on a shared machine, time another
     process takes from either CPU lowers this figure and synack's (b) alike."""
     sock = ws.path("tp-memif.sock")
-    srv_vdev = "net_memif0,role=server,socket=%s,id=0,mac=%s" % (sock, PCAP_MAC)
-    cli_vdev = "net_memif0,role=client,socket=%s,id=0" % sock
+    # The rings of scenario (b) (lifecycle.MEMIF_RING_LOG2).
+    srv_vdev = "net_memif0,role=server,socket=%s,id=0,mac=%s,rsize=12" % (sock, PCAP_MAC)
+    cli_vdev = "net_memif0,role=client,socket=%s,id=0,rsize=12" % sock
     common = ["--auto-start", "--nb-cores=1", "--stats-period=1", "--total-num-mbufs=16384",
               "--forward-mode=io"]
     srv = ws.start(["dpdk-testpmd"] + eal(ws, "tp-memif-s", [srv_vdev], memory=512) +
@@ -176,8 +177,8 @@ def testpmd_memif_looped(ws, secs):
     (no cache lines cross cores). An upper bound of the PMD's own cost, shown
     beside the two-process ceiling; not the target's baseline."""
     sock = ws.path("tp-loop.sock")
-    vdevs = ["net_memif0,role=server,socket=%s,id=0" % sock,
-             "net_memif1,role=client,socket=%s,id=0" % sock]
+    vdevs = ["net_memif0,role=server,socket=%s,id=0,rsize=12" % sock,
+             "net_memif1,role=client,socket=%s,id=0,rsize=12" % sock]
     p = ws.start(["dpdk-testpmd"] + eal(ws, "tp-loop", vdevs, memory=512) +
                  ["--", "--forward-mode=io", "--auto-start", "--tx-first", "--nb-cores=1",
                   "--stats-period=1", "--total-num-mbufs=16384"], "testpmd-memif-looped")
