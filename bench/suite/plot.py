@@ -9,7 +9,19 @@ CEILING = "#7f7f7f"
 LINUX = "#d62728"
 
 
+def _target(ax, y, text):
+    if y:
+        ax.axhline(y, color="#2ca02c", linestyle="--", linewidth=1)
+        ax.annotate(text, xy=(0.99, y), xycoords=("axes fraction", "data"), ha="right",
+                    va="bottom", fontsize=7, color="#2ca02c",
+                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+
+
 def _bars(ax, labels, values, colors, unit, fmt, log=True):
+    keep = [i for i, v in enumerate(values) if v]
+    labels = [labels[i] for i in keep]
+    colors = [colors[i] for i in keep]
+    values = [values[i] for i in keep]
     xs = range(len(labels))
     vals = [v or 0 for v in values]
     bars = ax.bar(xs, vals, color=colors)
@@ -51,6 +63,10 @@ def draw(res, flat, path):
     ax = axes[0][0]
     _bars(ax, labels, vals, colors, "packets/s (log)", lambda v: "%.2fM" % (v / 1e6))
     r = flat["ratios"]
+    mac = a.get("65536", {}).get("testpmd_macswap", {}).get("pps")
+    _target(ax, mac and 0.7 * mac, "target: 0.7 x testpmd macswap (65536 src)")
+    lin = flat.get("linux_synack_pps_per_core")
+    _target(ax, lin and 30 * lin, "target: 30 x Linux")
     ax.set_title("(a) SYN flood -> cookie SYN-ACKs, net_pcap replay\n"
                  "synack/macswap %s, synack/Linux %s" %
                  (_x(r.get("synflood_vs_testpmd_macswap")), _x(r.get("synflood_vs_linux"))),
@@ -63,6 +79,8 @@ def draw(res, flat, path):
           [flat.get("synack_cps_per_core"), flat.get("synack_cps_per_core_1m_held"),
            flat.get("synack_cps_per_core_under_flood"), flat.get("linux_cps_per_core")],
           [SYNACK, SYNACK, SYNACK, LINUX], "connections/s (log)", lambda v: "%.0fk" % (v / 1e3))
+    lin = flat.get("linux_cps_per_core")
+    _target(ax, lin and 100 * lin, "target: 100 x Linux")
     ax.set_title("Whole connections per server core (SYN .. FIN, one GET)\n"
                  "synack/Linux %s, 1M held %s, under flood %s" %
                  (_x(r.get("cps_vs_linux")), _x(r.get("cps_1m_held_vs_none")),
@@ -74,6 +92,8 @@ def draw(res, flat, path):
           [flat.get("synack_server_packets_per_core"),
            flat.get("testpmd_io_memif_packets_per_core")], [SYNACK, CEILING],
           "packets/s", lambda v: "%.2fM" % (v / 1e6), log=False)
+    io = flat.get("testpmd_io_memif_packets_per_core")
+    _target(ax, io and 0.5 * io, "target: 0.5 x testpmd io")
     ax.set_title("Server lcore packets on the memif link vs testpmd io\nratio %s" %
                  _x(r.get("server_packets_vs_testpmd_io_memif")), fontsize=9)
 

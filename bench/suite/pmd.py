@@ -9,6 +9,7 @@ is lcore 0 on CPU 0. No hugepages: --no-huge with -m, --no-pci, a unique
 """
 import json
 import os
+import re
 import time
 
 import stats
@@ -108,7 +109,6 @@ def synack_flood(ws, pcap, count, secs, simd512):
 
 def banner(out):
     """Fields of synack's start-up line."""
-    import re
     m = re.search(r"^synack: (\S+) on port (\d+) \((\S+), mac ([0-9a-f:]+)\).*SipHash (\S+),",
                   out, re.M)
     if not m:

@@ -39,6 +39,8 @@ def machine():
                 out["cpu_model"] = v.strip()
             if k.strip() == "Hypervisor vendor":
                 out["hypervisor"] = v.strip()
+            if k.strip() in ("L2 cache", "L3 cache"):
+                out[k.strip().replace(" ", "_").lower()] = v.strip()
             if k.strip() == "Flags":
                 flags = v.split()
                 out["avx512f"] = "avx512f" in flags
