@@ -164,6 +164,10 @@ def cps_run(ws, srv, sock, name, secs, concurrency):
     win = w.close()
     civ = stats.client_intervals(cli.output())
     siv = stats.server_intervals(srv.output())[srv_mark:]
+    if not civ or not siv:
+        raise BenchError("no %s stats line parsed (has the format changed? "
+                         "bench/suite/stats.py):\n%s" % ("client" if not civ else "server",
+                                                         cli.output()[-2000:]))
     failed = report.get("connections_failed", {})
     return {
         "client": {

@@ -92,6 +92,9 @@ def synack_flood(ws, pcap, count, secs, simd512):
         raise BenchError("synack exited %d:\n%s" % (rc, out[-2500:]))
     m = banner(out)
     iv = stats.server_intervals(out)
+    if not iv:
+        raise BenchError("no stats line of synack's parsed (has its format changed? "
+                         "bench/suite/stats.py):\n" + out[-2000:])
     tx = [i["tx"] for i in iv]
     with open(js) as f:
         report = json.load(f)
