@@ -115,7 +115,8 @@ def draw(res, flat, path):
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([g[1] for g in groups])
     ax.set_ylabel("microseconds (log)")
-    ax.set_yscale("log")
+    if any(_get_lat(sc, g) for g, _ in groups):
+        ax.set_yscale("log")
     ax.set_title("Client latency, connect (blue) and response (orange): p50, p99, p99.9",
                  fontsize=9)
     ax.grid(axis="y", alpha=0.3)
@@ -127,3 +128,8 @@ def draw(res, flat, path):
 
 def _x(v):
     return "%.2fx" % v if v is not None else "n/a"
+
+
+def _get_lat(sc, s):
+    c = sc.get(s, {}).get("client", {})
+    return any((c.get(k) or {}).get("p50") for k in ("connect_latency_us", "response_latency_us"))

@@ -71,6 +71,7 @@ def flatten(res):
         else None)
     flat["synack_cps_per_core"] = _get(sc, "b", "client", "cps")
     flat["synack_server_packets_per_core"] = _get(sc, "b", "server", "packets_pps")
+    flat["synack_server_packets_per_core_under_flood"] = _get(sc, "d", "server", "packets_pps")
     flat["synack_cps_per_core_1m_held"] = _get(sc, "c", "client", "cps")
     flat["synack_cps_per_core_under_flood"] = _get(sc, "d", "client", "cps")
     flat["flood_synack_pps_during_d"] = _get(sc, "d", "server", "cookies_per_s")
@@ -122,6 +123,9 @@ def flatten(res):
         "server_packets_vs_testpmd_io_memif_looped": _ratio(
             flat["synack_server_packets_per_core"],
             flat["testpmd_io_memif_looped_packets_per_core"]),
+        "server_packets_under_flood_vs_testpmd_io_memif": _ratio(
+            flat["synack_server_packets_per_core_under_flood"],
+            flat["testpmd_io_memif_packets_per_core"]),
         "cps_1m_held_vs_none": _ratio(flat["synack_cps_per_core_1m_held"],
                                       flat["synack_cps_per_core"]),
         "cps_under_flood_vs_none": _ratio(flat["synack_cps_per_core_under_flood"],
@@ -262,6 +266,10 @@ def table(res, flat):
                       _wait(sc.get("ceiling")),
                       _x(r["server_packets_vs_testpmd_io_memif"]),
                       tgt("server_packets_vs_testpmd_io_memif"))
+    row("    the same in (d), saturated by the flood",
+        _mpps(flat["synack_server_packets_per_core_under_flood"]),
+        "testpmd io " + _mpps(flat["testpmd_io_memif_packets_per_core"]),
+        _x(r["server_packets_under_flood_vs_testpmd_io_memif"]), "")
     row("    testpmd io looped in one process (no 2nd core)", "",
                       "testpmd io " + _mpps(flat["testpmd_io_memif_looped_packets_per_core"]),
                       _x(r["server_packets_vs_testpmd_io_memif_looped"]), "(upper bound)")
