@@ -3,7 +3,7 @@
 # installs what the baselines need, then runs every scenario beside its
 # baselines (bench/suite/run.py), prints one table, and writes
 # bench/results/latest.json and bench/results/latest.png.
-#   bash scripts/bench.sh                  everything (about 5 minutes on 2 vCPUs)
+#   bash scripts/bench.sh                  everything (6-7 minutes on 2 vCPUs, plus the build)
 #   bash scripts/bench.sh --only=a,linux   some scenarios: a ceiling linux b c d
 #   bash scripts/bench.sh --help           the options
 set -euo pipefail

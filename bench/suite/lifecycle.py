@@ -10,16 +10,16 @@ Each connection: SYN, SYN-ACK, ACK, one GET, the response, the client's FIN
 (--close=active), the server's FIN (a keep-alive server: --close=passive
 answers each request and waits for the peer's FIN), the last ACK. The client's
 TIME-WAIT is short (--time_wait_ms=CLIENT_TIME_WAIT_MS): it is the load
-generator, on a link with a round trip of microseconds, and 64 source
-addresses give it about 4M four-tuples, so no tuple comes back within a run
-while an old incarnation could still be in flight.
+generator, on a link whose round trip is microseconds; its 64 source addresses
+give it about 4M four-tuples, a tuple is used again no sooner than that
+TIME-WAIT lets it, and the server, the passive closer, keeps no TIME-WAIT.
 
 (c) holds 1,000,000 connections open on the server meanwhile: a first client
 run (the holder, its own source range, paced at HOLD_RATE) opens them with
---close=passive against
-the passive server, so neither side closes, and is stopped once they are all
-established; the server keeps them (--idle_timeout_ms far beyond the run),
-then the same client run as (b) measures the rate beside them.
+--close=passive against the passive server, so neither side closes, and is
+stopped once they are established; the server keeps them (--idle_timeout_ms
+far beyond the run), then the same client run as (b) measures the rate beside
+them.
 
 (d) puts the flood of (a) on the server's port while (b) runs: the port is a
 net_failsafe device over the memif port (its preferred sub-device, which
