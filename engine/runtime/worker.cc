@@ -14,6 +14,18 @@ namespace synack::runtime {
 
 namespace {
 
+// TIME-WAIT entries expired per 1 ms tick, apart from --max_timer_expiries
+// (which bounds the timer wheel's callbacks, each a state machine step that
+// may transmit). Expiring an entry is O(1) (one hash of its key, an index
+// update, for a client the source pair's release) and sends nothing, and a
+// client closing actively enters one per connection: held to the timer bound
+// (default 256 per ms), a client lcore opening more connections per second
+// than 1000 times that would pile up TIME-WAIT entries (and run out of source
+// pairs) however short --time_wait_ms. This bound, 16 times that default,
+// only keeps a clock jump (the lcore descheduled for a while) from becoming
+// one long tick: what is left waits for the next.
+constexpr uint32_t kTimeWaitExpiriesPerTick = 4096;
+
 int socket_of(unsigned lcore) {
   const unsigned s = rte_lcore_to_socket_id(lcore);
   return s == static_cast<unsigned>(SOCKET_ID_ANY) ? SOCKET_ID_ANY : static_cast<int>(s);
@@ -182,13 +194,14 @@ void Worker::tick(uint64_t now_tsc) {
     last_tick_ms_ = now_ms_;
     refresh_control();
     pool_low_ = rte_mempool_avail_count(p_.pool) < pool_reserve_;
-    uint32_t fired = timers_->advance(now_ms_, cfg_.max_timer_expiries,
-                                      [this](uint32_t idx) { on_timer(idx); });
+    uint32_t fired =
+        timers_->advance(now_ms_, cfg_.max_timer_expiries, [this](uint32_t idx) { on_timer(idx); });
     if (fired) counters_->timer_expiries.add(fired);
-    const uint32_t expired = time_wait_->expire(
-        now_ms_, cfg_.max_timer_expiries, [this](const tcp::FourTuple& key, const tcp::TimeWaitState&) {
-          if (client_flows_) client_release(key);
-        });
+    const uint32_t expired =
+        time_wait_->expire(now_ms_, kTimeWaitExpiriesPerTick,
+                           [this](const tcp::FourTuple& key, const tcp::TimeWaitState&) {
+                             if (client_flows_) client_release(key);
+                           });
     if (expired) {
       counters_->time_wait_expired.add(expired);
       table_changes_++;
