@@ -60,7 +60,8 @@ namespace synack::runtime {
   X(connections_started, "client connections opened (SYN sent)")                                \
   X(connections_completed, "client connections with every response, closed cleanly")           \
   X(requests_sent, "client requests sent")                                                      \
-  X(responses_received, "client responses received whole")
+  X(responses_received, "client responses received whole")                                      \
+  X(handed_over, "frames passed to the lcore that owns their flow (client, several lcores)")
 
 // The kinds of reply a received frame can get (the keys of "answered").
 #define SYNACK_REPLY_KINDS(X) \
@@ -102,7 +103,8 @@ const char* client_failure_name(ClientFailure f);
   X(kFlowTableFull, flow_table_full)  /* --max_flows connection records in use */        \
   X(kAcceptOverflow, accept_overflow) /* valid cookie ACK, flow table full */            \
   X(kSynRateLimited, syn_rate_limited) /* per-source or per-/24 bucket empty */          \
-  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */
+  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */               \
+  X(kHandoffFull, handoff_full)       /* the owner lcore's hand-over ring was full */
 
 // All drop reasons: the wire layer's, then the TCP layer's, then the runtime's.
 enum class DropReason : uint8_t {

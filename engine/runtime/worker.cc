@@ -137,6 +137,10 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   if (!cfg.client_mode)
     for (uint16_t port : cfg.ports) w->listen_bits_[port >> 6] |= uint64_t{1} << (port & 63);
   if (cfg.client_mode && !w->client_init(err)) return nullptr;
+  if (cfg.client_mode && p.workers > 1 && p.handoff != nullptr) {
+    w->handoff_ = p.handoff;
+    w->handoff_in_ = p.handoff[p.queue_id];
+  }
   return w;
 }
 
@@ -156,22 +160,25 @@ Worker::~Worker() {
 }
 
 int Worker::run() {
-  rte_mbuf* pkts[kBurst];
-  while (!ctl_.stop_requested()) {
-    uint64_t now = rte_rdtsc();
-    uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
-    if (n) process_burst(pkts, n, now);
-    if (client_flows_) {
-      set_clock(now);
-      client_pump();
-    }
-    tick(now);
-  }
+  while (!ctl_.stop_requested()) poll(rte_rdtsc());
   // The last tick may have queued frames (timers): they go out before the
   // port stops, and anything the port refuses is freed.
   tick(rte_rdtsc());
   flush_tx();
   return 0;
+}
+
+void Worker::poll(uint64_t now) {
+  rte_mbuf* pkts[kBurst];
+  uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
+  if (n && handoff_) n = hand_over(pkts, n);
+  if (n) process_burst(pkts, n, now);
+  if (handoff_) take_handed_over(now);
+  if (client_flows_) {
+    set_clock(now);
+    client_pump();
+  }
+  tick(now);
 }
 
 void Worker::set_clock(uint64_t now_tsc) {
