@@ -28,6 +28,9 @@ namespace synack::runtime {
 
 namespace {
 
+// How long a client waits at start-up for the port's link.
+constexpr uint32_t kLinkWaitMs = 10000;
+
 // Start-up failures: one line saying what is wrong.
 int fail(const std::string& msg) {
   std::fprintf(stderr, "synack: error: %s\n", msg.c_str());
@@ -284,20 +287,38 @@ int run_engine(const RuntimeConfig& cfg) {
   uint64_t last_stats = start, last_rotate = start;
   CounterTotals prev;
   ClientLatency line_latency;
+  const uint32_t next_hop =
+      cfg.client.gateway_ip != 0 ? cfg.client.gateway_ip : cfg.client.target_ip;
+  bool said_no_arp = false;
+  // Once per next hop: the workers only count (no syscalls on their path);
+  // their FAILED gauge or a no_arp failure is noticed here.
+  auto notice_no_arp = [&](const CounterTotals& t) {
+    if (said_no_arp ||
+        (t.lcores_no_arp == 0 && t.failed[static_cast<int>(ClientFailure::no_arp)] == 0))
+      return;
+    said_no_arp = true;
+    std::printf(
+        "synack: %s\n",
+        format_no_arp_notice(next_hop, cfg.client.target_ip, cfg.client.target_port).c_str());
+    std::fflush(stdout);
+  };
   while (!stop_signal_received()) {
     usleep(50 * 1000);
     uint64_t now = rte_rdtsc();
     if (cfg.duration_s && now - start >= cfg.duration_s * hz) break;
-    // A client run ends when every lcore has run its share of --connections.
-    if (cfg.client_mode && cfg.client.connections != 0 &&
-        sum(workers, cfg.port_id).lcores_done == queues)
-      break;
+    if (cfg.client_mode) {
+      const CounterTotals t = sum(workers, cfg.port_id);
+      notice_no_arp(t);
+      // A client run ends when every lcore has run its share of --connections.
+      if (cfg.client.connections != 0 && t.lcores_done == queues) break;
+    }
     if (cfg.stats_interval_s && now - last_stats >= cfg.stats_interval_s * hz) {
       CounterTotals cur = sum(workers, cfg.port_id);
       const double dt = double(now - last_stats) / double(hz);
       if (cfg.client_mode) {
         merge_latencies(workers, &line_latency);
-        std::printf("client: %s\n", format_client_line(cur, prev, dt, line_latency).c_str());
+        std::printf("client: %s\n",
+                    format_client_line(cur, prev, dt, line_latency, next_hop).c_str());
       } else {
         std::printf("synack: %s\n",
                     format_stats_line(cur, prev, dt, control.cookie_mode()).c_str());
@@ -319,6 +340,7 @@ int run_engine(const RuntimeConfig& cfg) {
 
   ExitReport report;
   report.totals = sum(workers, cfg.port_id);
+  if (cfg.client_mode) notice_no_arp(report.totals);
   for (const auto& w : workers) {
     report.flow_table_bytes += w->flow_table_bytes();
     report.time_wait_bytes += w->time_wait_bytes();

@@ -221,7 +221,11 @@ void Worker::tick(uint64_t now_tsc) {
     for (int s = 0; s < tcp::kNumStates; s++) counters_->states[s].set(state_count_[s]);
     counters_->states[static_cast<int>(tcp::State::kTimeWait)].set(time_wait_->size());
     counters_->cookie_mode_active.set(cookie_active_ ? 1 : 0);
-    if (client_flows_) counters_->client_done.set(client_done() ? 1 : 0);
+    if (client_flows_) {
+      counters_->client_done.set(client_done() ? 1 : 0);
+      counters_->next_hop_failed.set(
+          neighbours_->state(next_hop_, now_ms_) == flow::NeighbourState::kFailed ? 1 : 0);
+    }
   }
   flush_tx();
 }

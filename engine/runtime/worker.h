@@ -200,6 +200,9 @@ class Worker {
   bool client_init(std::string* err);
   void client_pump();  // open what the schedule and the limits allow
   bool client_open(uint64_t due_us, const wire::MacAddr& mac);
+  bool client_reuse_time_wait(flow::SourcePortAllocator::Source* src, tcp::Seq* isn_floor);
+  void client_started();  // a connection started (or failed before its SYN)
+  void client_outcome();  // a connection completed or failed
   void client_events(uint32_t idx, const tcp::Output& out, tcp::State before, tcp::State after);
   void client_release(const tcp::FourTuple& key);
   void client_learn(const wire::Frame& f, bool request);
@@ -268,8 +271,9 @@ class Worker {
   uint64_t client_quota_ = 0;  // this lcore's share of --connections
   bool client_unbounded_ = false;
   uint64_t client_concurrency_ = 1;
-  uint64_t client_rate_ = 0;  // per second, this lcore's share; 0 = closed loop
-  uint64_t client_start_us_ = 0;
+  uint64_t client_rate_ = 0;       // per second, this lcore's share; 0 = closed loop
+  uint64_t client_start_us_ = 0;   // the open-loop schedule's start
+  bool client_scheduled_ = false;  // the schedule has started (next hop resolved or failed)
   uint64_t client_started_ = 0;
   uint64_t client_open_ = 0;
 };
