@@ -160,7 +160,13 @@ Worker::~Worker() {
 }
 
 int Worker::run() {
-  while (!ctl_.stop_requested()) poll(rte_rdtsc());
+  // The loop without the hand-over unless this lcore takes part in one, so
+  // a server's loop has not even its test.
+  if (handoff_) {
+    while (!ctl_.stop_requested()) poll_loop<true>(rte_rdtsc());
+  } else {
+    while (!ctl_.stop_requested()) poll_loop<false>(rte_rdtsc());
+  }
   // The last tick may have queued frames (timers): they go out before the
   // port stops, and anything the port refuses is freed.
   tick(rte_rdtsc());
@@ -169,11 +175,20 @@ int Worker::run() {
 }
 
 void Worker::poll(uint64_t now) {
+  if (handoff_) {
+    poll_loop<true>(now);
+  } else {
+    poll_loop<false>(now);
+  }
+}
+
+template <bool kHandoff>
+void Worker::poll_loop(uint64_t now) {
   rte_mbuf* pkts[kBurst];
   uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
-  if (n && handoff_) n = hand_over(pkts, n);
+  if (kHandoff && n) n = hand_over(pkts, n);
   if (n) process_burst(pkts, n, now);
-  if (handoff_) take_handed_over(now);
+  if (kHandoff) take_handed_over(now);
   if (client_flows_) {
     set_clock(now);
     client_pump();

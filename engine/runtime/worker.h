@@ -216,6 +216,8 @@ class Worker {
   uint16_t hand_over(rte_mbuf** pkts, uint16_t n);
   void take_handed_over(uint64_t now_tsc);
   // worker.cc
+  template <bool kHandoff>
+  void poll_loop(uint64_t now_tsc);  // poll(), with the hand-over or without
   void refresh_control();
   void set_clock(uint64_t now_tsc);
   uint64_t now_us() const;
