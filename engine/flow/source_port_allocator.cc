@@ -19,7 +19,6 @@
 #include <rte_thash.h>
 
 #include <cstring>
-#include <vector>
 
 namespace synack::flow {
 
@@ -66,6 +65,7 @@ std::unique_ptr<SourcePortAllocator> SourcePortAllocator::create(const Config& c
     return fail("RSS redirection table of " + std::to_string(cfg.reta_size) + " entries missing");
 
   std::unique_ptr<SourcePortAllocator> a(new SourcePortAllocator());
+  a->queue_id_ = cfg.queue_id;
   a->num_ips_ = static_cast<uint32_t>(num_ips);
   a->first_ip_ = cfg.first_src_ip;
   a->first_port_ = cfg.first_port;
@@ -84,30 +84,39 @@ std::unique_ptr<SourcePortAllocator> SourcePortAllocator::create(const Config& c
   // Pass 1: mark the pairs whose reply lands on our queue (the held map serves
   // as scratch) and count them per IP.
   if (rss) {
+    a->ip_part_ = static_cast<uint32_t*>(rte_zmalloc_socket(
+        "synack_src_ip_part", num_ips * sizeof(uint32_t), RTE_CACHE_LINE_SIZE, socket_id));
+    a->port_part_ = static_cast<uint32_t*>(rte_zmalloc_socket(
+        "synack_src_port_part", a->range_len_ * sizeof(uint32_t), RTE_CACHE_LINE_SIZE, socket_id));
+    a->reta_ = static_cast<uint16_t*>(rte_zmalloc_socket(
+        "synack_src_reta", cfg.reta_size * sizeof(uint16_t), RTE_CACHE_LINE_SIZE, socket_id));
+    if (a->ip_part_ == nullptr || a->port_part_ == nullptr || a->reta_ == nullptr)
+      return fail("source ports: out of memory for the reply hash tables");
+    std::memcpy(a->reta_, cfg.reta, cfg.reta_size * sizeof(uint16_t));
+    a->reta_size_ = cfg.reta_size;
+    a->reta_mask_ = rte_is_power_of_2(cfg.reta_size) ? cfg.reta_size - 1 : 0;
     // rte_softrss reads the key as 32-bit words: an aligned copy.
     uint32_t key_words[kMaxKeyLen / 4] = {};
     std::memcpy(key_words, cfg.rss_key, cfg.rss_key_len);
     const auto* key = reinterpret_cast<const uint8_t*>(key_words);
-    const bool pow2 = rte_is_power_of_2(cfg.reta_size);
-    auto queue_of = [&](uint32_t h) {
-      return cfg.reta[pow2 ? (h & (cfg.reta_size - 1)) : (h % cfg.reta_size)];
-    };
     // The reply's tuple in rte_softrss's host-order words: source address
     // (target), destination address (us), source port << 16 | destination port.
-    std::vector<uint32_t> port_part(a->range_len_, 0);
+    // Without L4 hashing the ports add nothing: port_part_ stays zero.
     if (cfg.l4_hash) {
       for (uint32_t r = 0; r < a->range_len_; r++) {
         uint32_t t[RTE_THASH_V4_L4_LEN] = {0, 0, uint32_t{cfg.first_port} + r};
-        port_part[r] = rte_softrss(t, RTE_THASH_V4_L4_LEN, key);
+        a->port_part_[r] = rte_softrss(t, RTE_THASH_V4_L4_LEN, key);
       }
     }
     for (uint32_t i = 0; i < a->num_ips_; i++) {
       uint32_t t[RTE_THASH_V4_L4_LEN] = {cfg.target_ip, cfg.first_src_ip + i,
                                          cfg.l4_hash ? uint32_t{cfg.target_port} << 16 : 0};
-      const uint32_t base = rte_softrss(t, RTE_THASH_V4_L4_LEN, key);
+      a->ip_part_[i] = rte_softrss(t, RTE_THASH_V4_L4_LEN, key);
       uint32_t cap = 0;
       for (uint32_t r = 0; r < a->range_len_; r++) {
-        if (queue_of(base ^ port_part[r]) != cfg.queue_id) continue;
+        if (a->reply_queue(cfg.first_src_ip + i, static_cast<uint16_t>(cfg.first_port + r)) !=
+            cfg.queue_id)
+          continue;
         set_bit(a->held_, uint64_t{i} * a->range_len_ + r);
         cap++;
       }
@@ -146,6 +155,9 @@ std::unique_ptr<SourcePortAllocator> SourcePortAllocator::create(const Config& c
 }
 
 SourcePortAllocator::~SourcePortAllocator() {
+  rte_free(ip_part_);
+  rte_free(port_part_);
+  rte_free(reta_);
   rte_free(ports_);
   rte_free(held_);
   rte_free(pools_);

@@ -8,8 +8,15 @@
 // connection is O(1) and touches only this lcore's memory: the allocators of
 // different queues hold disjoint pairs by construction, so nothing is shared.
 //
-// Memory (rte_zmalloc_socket): 2 bytes per pair that lands on this queue, plus
-// one bit per pair in the ranges (the "held" map that catches a bad release).
+// The same computation answers, per received segment, which queue's lcore owns
+// a pair (reply_queue): a driver that places flows itself (net_tap, memif,
+// af_packet, ring) delivers replies to any queue, and the runtime hands each
+// to its owner (runtime/worker_handoff.cc).
+//
+// Memory (rte_zmalloc_socket): 2 bytes per pair that lands on this queue, one
+// bit per pair in the ranges (the "held" map that catches a bad release), and
+// with RSS the hash parts reply_queue XORs: 4 bytes per source IP and per port
+// in the range, 2 per redirection-table entry.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +80,18 @@ class SourcePortAllocator {
   // or one that belongs to another queue.
   bool release(Source s);
 
+  // The RX queue whose lcore owns (our_ip, our_port), as the reply's RSS hash
+  // places it (with no RSS: this queue); -1 when the pair is outside the
+  // ranges. Two table reads and an XOR (Toeplitz is linear, see the .cc).
+  int32_t reply_queue(uint32_t our_ip, uint16_t our_port) const {
+    const uint32_t i = our_ip - first_ip_;  // wraps to a large value below the range
+    const uint32_t r = uint32_t{our_port} - first_port_;
+    if (i >= num_ips_ || r >= range_len_) return -1;
+    if (reta_ == nullptr) return queue_id_;
+    const uint32_t h = ip_part_[i] ^ port_part_[r];
+    return reta_[reta_mask_ != 0 ? (h & reta_mask_) : (h % reta_size_)];
+  }
+
   uint32_t available() const { return available_; }
   uint32_t capacity() const { return capacity_; }  // pairs that land on this queue
   uint32_t source_ips() const { return num_ips_; }
@@ -105,6 +124,14 @@ class SourcePortAllocator {
   uint32_t range_len_ = 0;
   uint32_t capacity_ = 0;
   uint32_t available_ = 0;
+  // reply_queue: the reply's hash is ip_part_[ip index] ^ port_part_[port
+  // index]; reta_ == nullptr without RSS.
+  uint32_t* ip_part_ = nullptr;
+  uint32_t* port_part_ = nullptr;
+  uint16_t* reta_ = nullptr;
+  uint32_t reta_size_ = 0;
+  uint32_t reta_mask_ = 0;  // reta_size_ - 1 when a power of two, else 0
+  uint16_t queue_id_ = 0;
   uint64_t exhausted_ = 0;
 };
 

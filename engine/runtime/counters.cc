@@ -42,6 +42,10 @@ void CounterTotals::accumulate(const WorkerCounters& w) {
   for (int i = 0; i < kNumClientFailures; i++) failed[i] += w.failed[i].get();
   open_connections += w.open_connections.get();
   lcores_done += w.client_done.get();
+  lcores_no_arp += w.next_hop_failed.get();
+  const uint64_t first = w.first_start_us.get();
+  if (first != 0 && (first_start_us == 0 || first < first_start_us)) first_start_us = first;
+  if (w.last_outcome_us.get() > last_outcome_us) last_outcome_us = w.last_outcome_us.get();
   active_flows += w.active_flows.get();
   time_wait_flows += w.time_wait_flows.get();
   if (w.half_open_peak.get() > half_open_peak) half_open_peak = w.half_open_peak.get();

@@ -46,6 +46,8 @@ namespace synack::runtime {
   X(time_wait_recycled, "TIME-WAIT entries dropped early because the store was full")           \
   X(time_wait_reused, "TIME-WAIT entries reopened by a newer SYN (RFC 6191)")                   \
   X(time_wait_reset, "TIME-WAIT entries ended by a valid RST")                                  \
+  X(time_wait_reused_by_client,                                                                 \
+    "client TIME-WAIT entries (>= 1 s old) ended early for their source pair (tcp_tw_reuse)")   \
   X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)")            \
   X(fin_wait_2_timeouts, "FIN-WAIT-2 connections ended by --fin_timeout_ms")                    \
   X(retransmits, "data or FIN segments retransmitted")                                          \
@@ -60,7 +62,8 @@ namespace synack::runtime {
   X(connections_started, "client connections opened (SYN sent)")                                \
   X(connections_completed, "client connections with every response, closed cleanly")           \
   X(requests_sent, "client requests sent")                                                      \
-  X(responses_received, "client responses received whole")
+  X(responses_received, "client responses received whole")                                      \
+  X(handed_over, "frames passed to the lcore that owns their flow (client, several lcores)")
 
 // The kinds of reply a received frame can get (the keys of "answered").
 #define SYNACK_REPLY_KINDS(X) \
@@ -102,7 +105,8 @@ const char* client_failure_name(ClientFailure f);
   X(kFlowTableFull, flow_table_full)  /* --max_flows connection records in use */        \
   X(kAcceptOverflow, accept_overflow) /* valid cookie ACK, flow table full */            \
   X(kSynRateLimited, syn_rate_limited) /* per-source or per-/24 bucket empty */          \
-  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */
+  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */               \
+  X(kHandoffFull, handoff_full)       /* the owner lcore's hand-over ring was full */
 
 // All drop reasons: the wire layer's, then the TCP layer's, then the runtime's.
 enum class DropReason : uint8_t {
@@ -168,6 +172,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   // Gauges, refreshed by the lcore once per millisecond tick.
   Counter open_connections;  // client connections not yet completed or failed
   Counter client_done;       // 1 once the lcore has run its share of --connections
+  Counter next_hop_failed;   // 1 while the client's next hop is FAILED (no ARP reply)
+  // Set when they happen, on the shared clock (microseconds since start, + 1;
+  // 0 = not yet): the first connection started, the latest outcome.
+  Counter first_start_us;
+  Counter last_outcome_us;
   Counter active_flows;
   Counter time_wait_flows;
   Counter states[tcp::kNumStates];
@@ -198,6 +207,11 @@ struct CounterTotals {
   uint64_t failed[kNumClientFailures] = {};
   uint64_t open_connections = 0;
   uint64_t lcores_done = 0;
+  uint64_t lcores_no_arp = 0;  // lcores whose next hop is FAILED now
+  // The client's active span: the earliest first start and the latest outcome
+  // over the lcores (microseconds since start, + 1; 0 = none).
+  uint64_t first_start_us = 0;
+  uint64_t last_outcome_us = 0;
   uint64_t active_flows = 0;
   uint64_t time_wait_flows = 0;
   uint64_t states[tcp::kNumStates] = {};

@@ -28,6 +28,9 @@ namespace synack::runtime {
 
 namespace {
 
+// How long a client waits at start-up for the port's link.
+constexpr uint32_t kLinkWaitMs = 10000;
+
 // Start-up failures: one line saying what is wrong.
 int fail(const std::string& msg) {
   std::fprintf(stderr, "synack: error: %s\n", msg.c_str());
@@ -71,6 +74,28 @@ void merge_latencies(const std::vector<WorkerPtr>& workers, ClientLatency* l) {
     if (w->connect_latency()) l->connect.merge(*w->connect_latency());
     if (w->response_latency()) l->response.merge(*w->response_latency());
   }
+}
+
+// What is known of where the port puts each flow, for the banner.
+std::string placement(const PortInfo& port, uint16_t queues, bool by_our_key, bool handoff) {
+  std::string s;
+  if (queues == 1) {
+    s = "RSS off";
+  } else if (by_our_key) {
+    s = port.rss_ip_only ? "RSS with our key (addresses only)" : "RSS with our key";
+  } else if (port.rss) {
+    s = port.rss_key_len == 0 ? "RSS with the driver's own key, the driver places flows"
+                              : "RSS asked for, no redirection table to read: the driver "
+                                "places flows";
+  } else {
+    s = "no RSS, the driver places flows";
+  }
+  if (handoff) {
+    s += by_our_key ? "; client segments on another lcore's queue handed over to it"
+                    : "; client source pairs split by a key of our own, segments handed "
+                      "over in software to the lcore that owns them";
+  }
+  return s;
 }
 
 CounterTotals sum(const std::vector<WorkerPtr>& workers, uint16_t port_id) {
@@ -161,20 +186,44 @@ int run_engine(const RuntimeConfig& cfg) {
   params.tsc_hz = rte_get_tsc_hz();
   params.tsc_epoch = rte_rdtsc();
   params.workers = queues;
-  if (port.rss_key_len != 0 && !port.reta.empty()) {
+  const bool by_our_key = port.rss && port.rss_key_len != 0 && !port.reta.empty();
+  if (by_our_key) {
     params.rss_key = port.rss_key;
     params.rss_key_len = port.rss_key_len;
     params.reta = port.reta.data();
     params.reta_size = static_cast<uint32_t>(port.reta.size());
     params.rss_l4 = port.rss_l4;
   }
+  // A client on several lcores: each lcore owns the source pairs the RSS hash
+  // gives its queue, and a segment that lands elsewhere is handed over to its
+  // owner (worker_handoff.cc). When the port tells no key and table, the
+  // pairs are shared out by a key and a table of our own all the same.
+  std::vector<uint16_t> own_reta;
+  std::unique_ptr<HandoffRings> handoff;
+  if (cfg.client_mode && queues > 1) {
+    if (!by_our_key) {
+      own_reta.resize(RTE_ETH_RSS_RETA_SIZE_128);
+      for (size_t i = 0; i < own_reta.size(); i++) own_reta[i] = static_cast<uint16_t>(i % queues);
+      params.rss_key = rss_key;
+      params.rss_key_len = 40;
+      params.reta = own_reta.data();
+      params.reta_size = static_cast<uint32_t>(own_reta.size());
+      params.rss_l4 = true;
+    }
+    handoff = HandoffRings::create(lcores, &err);
+    if (!handoff) {
+      stop_port(cfg.port_id);
+      rte_mempool_free(pool);
+      return fail(err);
+    }
+    params.handoff = handoff->rings();
+  }
   // The SipHash batch variant, as DPDK's PMDs pick their vector paths: from
   // the CPU's flags and the EAL's SIMD width (--force-max-simd-bitwidth).
-  params.sip_lanes =
-      tcp::choose_sip_lanes(rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
-                            rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
-                                rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
-                            rte_vect_get_max_simd_bitwidth());
+  params.sip_lanes = tcp::choose_sip_lanes(rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
+                                           rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+                                               rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
+                                           rte_vect_get_max_simd_bitwidth());
 
   std::vector<WorkerPtr> workers;
   for (uint16_t q = 0; q < queues; q++) {
@@ -183,6 +232,7 @@ int run_engine(const RuntimeConfig& cfg) {
     auto w = Worker::create(cfg, control, params, &err);
     if (!w) {
       workers.clear();
+      handoff.reset();
       stop_port(cfg.port_id);
       rte_mempool_free(pool);
       return fail(err);
@@ -200,13 +250,22 @@ int run_engine(const RuntimeConfig& cfg) {
     for (uint16_t p : cfg.ports) std::printf(" %u", p);
   }
   std::printf(
-      ", RSS %s, TX TCP checksum %s, SipHash %s, syncookies=%s, backlog %u, max_flows %u, "
+      ", %s, TX TCP checksum %s, SipHash %s, syncookies=%s, backlog %u, max_flows %u, "
       "max_time_wait %u per lcore\n",
-      port.rss ? (port.rss_ip_only ? "on (addresses only)" : "on") : "off",
+      placement(port, queues, by_our_key, handoff != nullptr).c_str(),
       port.tx_tcp_csum ? "offloaded" : "in software", tcp::sip_batch(params.sip_lanes).name,
-      cookie_mode_name(cfg.syncookies),
-      cfg.backlog, cfg.max_flows, cfg.max_time_wait);
+      cookie_mode_name(cfg.syncookies), cfg.backlog, cfg.max_flows, cfg.max_time_wait);
   std::fflush(stdout);
+
+  // A client's first frame is an ARP request: a link still coming up (memif
+  // before its peer connects) would lose it and the ARP retry would wait.
+  if (cfg.client_mode && !wait_link_up(cfg.port_id, kLinkWaitMs)) {
+    std::printf(
+        "synack: port %u (%s): link still down after %u ms; starting anyway (the next "
+        "hop may not resolve)\n",
+        cfg.port_id, port.driver.c_str(), kLinkWaitMs);
+    std::fflush(stdout);
+  }
 
   const uint64_t hz = rte_get_tsc_hz();
   const uint64_t start = rte_rdtsc();
@@ -228,20 +287,38 @@ int run_engine(const RuntimeConfig& cfg) {
   uint64_t last_stats = start, last_rotate = start;
   CounterTotals prev;
   ClientLatency line_latency;
+  const uint32_t next_hop =
+      cfg.client.gateway_ip != 0 ? cfg.client.gateway_ip : cfg.client.target_ip;
+  bool said_no_arp = false;
+  // Once per next hop: the workers only count (no syscalls on their path);
+  // their FAILED gauge or a no_arp failure is noticed here.
+  auto notice_no_arp = [&](const CounterTotals& t) {
+    if (said_no_arp ||
+        (t.lcores_no_arp == 0 && t.failed[static_cast<int>(ClientFailure::no_arp)] == 0))
+      return;
+    said_no_arp = true;
+    std::printf(
+        "synack: %s\n",
+        format_no_arp_notice(next_hop, cfg.client.target_ip, cfg.client.target_port).c_str());
+    std::fflush(stdout);
+  };
   while (!stop_signal_received()) {
     usleep(50 * 1000);
     uint64_t now = rte_rdtsc();
     if (cfg.duration_s && now - start >= cfg.duration_s * hz) break;
-    // A client run ends when every lcore has run its share of --connections.
-    if (cfg.client_mode && cfg.client.connections != 0 &&
-        sum(workers, cfg.port_id).lcores_done == queues)
-      break;
+    if (cfg.client_mode) {
+      const CounterTotals t = sum(workers, cfg.port_id);
+      notice_no_arp(t);
+      // A client run ends when every lcore has run its share of --connections.
+      if (cfg.client.connections != 0 && t.lcores_done == queues) break;
+    }
     if (cfg.stats_interval_s && now - last_stats >= cfg.stats_interval_s * hz) {
       CounterTotals cur = sum(workers, cfg.port_id);
       const double dt = double(now - last_stats) / double(hz);
       if (cfg.client_mode) {
         merge_latencies(workers, &line_latency);
-        std::printf("client: %s\n", format_client_line(cur, prev, dt, line_latency).c_str());
+        std::printf("client: %s\n",
+                    format_client_line(cur, prev, dt, line_latency, next_hop).c_str());
       } else {
         std::printf("synack: %s\n",
                     format_stats_line(cur, prev, dt, control.cookie_mode()).c_str());
@@ -263,6 +340,7 @@ int run_engine(const RuntimeConfig& cfg) {
 
   ExitReport report;
   report.totals = sum(workers, cfg.port_id);
+  if (cfg.client_mode) notice_no_arp(report.totals);
   for (const auto& w : workers) {
     report.flow_table_bytes += w->flow_table_bytes();
     report.time_wait_bytes += w->time_wait_bytes();
@@ -278,6 +356,7 @@ int run_engine(const RuntimeConfig& cfg) {
   report.uptime_s = double(rte_rdtsc() - start) / double(hz);
   report.totals.port = port_counters(cfg.port_id);
   workers.clear();  // flow tables, timers, TIME-WAIT stores; queued frames sent or freed
+  handoff.reset();  // frames still in hand-over rings back to the pool
   stop_port(cfg.port_id);
   report.mbufs_total = pool->size;
   report.mbufs_in_use = rte_mempool_in_use_count(pool);

@@ -1,5 +1,7 @@
 #include "runtime/port.h"
 
+#include <rte_cycles.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -145,6 +147,17 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
         "them (flows stay on one queue as long as the driver hashes them consistently)\n",
         port_id, info->driver.c_str(), queues);
   return true;
+}
+
+bool wait_link_up(uint16_t port_id, uint32_t timeout_ms) {
+  constexpr uint32_t kStepMs = 10;
+  for (uint32_t waited = 0;; waited += kStepMs) {
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+      return true;
+    if (waited >= timeout_ms) return false;
+    rte_delay_us_sleep(kStepMs * 1000);
+  }
 }
 
 void stop_port(uint16_t port_id) {

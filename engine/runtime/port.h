@@ -35,6 +35,8 @@ struct PortInfo {
 // Returns false with a one-line *err naming what is wrong.
 bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte_mempool* pool,
                 const uint8_t (&rss_key)[64], PortInfo* info, std::string* err);
+// Waits up to timeout_ms for the link to come up; false if it did not.
+bool wait_link_up(uint16_t port_id, uint32_t timeout_ms);
 // The PMD's own counters (imissed, ierrors, rx_nombuf, oerrors).
 PortCounters port_counters(uint16_t port_id);
 void stop_port(uint16_t port_id);

@@ -35,6 +35,10 @@ uint64_t cookies_rejected(const CounterTotals& t) {
 double rate(uint64_t cur, uint64_t prev, double dt) {
   return dt > 0 ? static_cast<double>(cur - prev) / dt : 0;
 }
+std::string ip_text(uint32_t ip) {
+  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 0xff) + "." +
+         std::to_string((ip >> 8) & 0xff) + "." + std::to_string(ip & 0xff);
+}
 }  // namespace
 
 std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, double dt,
@@ -61,8 +65,23 @@ std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, do
   return buf;
 }
 
+std::string format_no_arp_notice(uint32_t next_hop, uint32_t target_ip, uint16_t target_port) {
+  std::string s = "no ARP reply from " + ip_text(next_hop);
+  if (next_hop != target_ip) {
+    s += " (gateway to " + ip_text(target_ip) + ":" + std::to_string(target_port) + ")";
+  } else {
+    s += " (the target, port " + std::to_string(target_port) + ")";
+  }
+  return s + ": connections fail no_arp until it answers";
+}
+
+double client_span_s(const CounterTotals& t) {
+  if (t.first_start_us == 0 || t.last_outcome_us < t.first_start_us) return 0;
+  return static_cast<double>(t.last_outcome_us - t.first_start_us) / 1e6;
+}
+
 std::string format_client_line(const CounterTotals& c, const CounterTotals& p, double dt,
-                               const ClientLatency& l) {
+                               const ClientLatency& l, uint32_t next_hop) {
   std::string failed;
   for (int i = 0; i < kNumClientFailures; i++) {
     if (c.failed[i] == 0) continue;
@@ -84,7 +103,9 @@ std::string format_client_line(const CounterTotals& c, const CounterTotals& p, d
                 static_cast<unsigned long>(l.connect.value_at_percentile(99)),
                 static_cast<unsigned long>(l.response.value_at_percentile(50)),
                 static_cast<unsigned long>(l.response.value_at_percentile(99)));
-  return buf;
+  std::string line = buf;
+  if (c.lcores_no_arp != 0) line += ", no ARP reply from " + ip_text(next_hop);
+  return line;
 }
 
 std::string to_json(const ExitReport& r) {
@@ -116,8 +137,9 @@ std::string to_json(const ExitReport& r) {
   field("time_wait_capacity", r.time_wait_capacity);
   if (r.client) {
     s += "\"mode\":\"client\",";
-    const double cps =
-        r.uptime_s > 0 ? static_cast<double>(r.totals.connections_completed) / r.uptime_s : 0;
+    const double span = client_span_s(r.totals);
+    const double cps = span > 0 ? static_cast<double>(r.totals.connections_completed) / span : 0;
+    s += "\"client_span_s\":" + std::to_string(span) + ",";
     s += "\"cps\":" + std::to_string(cps) + ",";
     s += "\"connect_latency_us\":" + latency_json(r.latency.connect) + ",";
     s += "\"response_latency_us\":" + latency_json(r.latency.response) + ",";

@@ -54,10 +54,19 @@ struct ClientLatency {
   LatencyHistogram response;
 };
 
-// The client's periodic line: started, completed, failed by reason, CPS,
-// concurrency, latency p50/p99 (cumulative).
+// The client's periodic line: started, completed, failed by reason, CPS
+// (completed in this interval over its length), concurrency, latency p50/p99
+// (cumulative), and "no ARP reply from NEXT_HOP" while an lcore's next hop
+// (host order) is FAILED.
 std::string format_client_line(const CounterTotals& cur, const CounterTotals& prev, double dt_s,
-                               const ClientLatency& l);
+                               const ClientLatency& l, uint32_t next_hop);
+
+// The client's notice, printed once per next hop, when it never answered ARP.
+std::string format_no_arp_notice(uint32_t next_hop, uint32_t target_ip, uint16_t target_port);
+
+// The client's run: from the first connection started to the last outcome
+// (completed or failed), in seconds; 0 before both.
+double client_span_s(const CounterTotals& t);
 
 struct ExitReport {
   bool client = false;
@@ -75,7 +84,10 @@ struct ExitReport {
 };
 
 // Every counter as one JSON object (keys are the counter names; drops and
-// cookies_rejected are objects of reason -> count).
+// cookies_rejected are objects of reason -> count). A client's also has
+// "client_span_s" (client_span_s()) and "cps": connections_completed over
+// that span, so start-up, ARP and the wait for the last lcore to stop are not
+// in it; "uptime_s" is the whole run.
 std::string to_json(const ExitReport& r);
 bool write_file(const std::string& path, const std::string& text, std::string* err);
 

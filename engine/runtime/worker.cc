@@ -14,6 +14,18 @@ namespace synack::runtime {
 
 namespace {
 
+// TIME-WAIT entries expired per 1 ms tick, apart from --max_timer_expiries
+// (which bounds the timer wheel's callbacks, each a state machine step that
+// may transmit). Expiring an entry is O(1) (one hash of its key, an index
+// update, for a client the source pair's release) and sends nothing, and a
+// client closing actively enters one per connection: held to the timer bound
+// (default 256 per ms), a client lcore opening more connections per second
+// than 1000 times that would pile up TIME-WAIT entries (and run out of source
+// pairs) however short --time_wait_ms. This bound, 16 times that default,
+// only keeps a clock jump (the lcore descheduled for a while) from becoming
+// one long tick: what is left waits for the next.
+constexpr uint32_t kTimeWaitExpiriesPerTick = 4096;
+
 int socket_of(unsigned lcore) {
   const unsigned s = rte_lcore_to_socket_id(lcore);
   return s == static_cast<unsigned>(SOCKET_ID_ANY) ? SOCKET_ID_ANY : static_cast<int>(s);
@@ -125,6 +137,10 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   if (!cfg.client_mode)
     for (uint16_t port : cfg.ports) w->listen_bits_[port >> 6] |= uint64_t{1} << (port & 63);
   if (cfg.client_mode && !w->client_init(err)) return nullptr;
+  if (cfg.client_mode && p.workers > 1 && p.handoff != nullptr) {
+    w->handoff_ = p.handoff;
+    w->handoff_in_ = p.handoff[p.queue_id];
+  }
   return w;
 }
 
@@ -144,22 +160,40 @@ Worker::~Worker() {
 }
 
 int Worker::run() {
-  rte_mbuf* pkts[kBurst];
-  while (!ctl_.stop_requested()) {
-    uint64_t now = rte_rdtsc();
-    uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
-    if (n) process_burst(pkts, n, now);
-    if (client_flows_) {
-      set_clock(now);
-      client_pump();
-    }
-    tick(now);
+  // The loop without the hand-over unless this lcore takes part in one, so
+  // a server's loop has not even its test.
+  if (handoff_) {
+    while (!ctl_.stop_requested()) poll_loop<true>(rte_rdtsc());
+  } else {
+    while (!ctl_.stop_requested()) poll_loop<false>(rte_rdtsc());
   }
   // The last tick may have queued frames (timers): they go out before the
   // port stops, and anything the port refuses is freed.
   tick(rte_rdtsc());
   flush_tx();
   return 0;
+}
+
+void Worker::poll(uint64_t now) {
+  if (handoff_) {
+    poll_loop<true>(now);
+  } else {
+    poll_loop<false>(now);
+  }
+}
+
+template <bool kHandoff>
+void Worker::poll_loop(uint64_t now) {
+  rte_mbuf* pkts[kBurst];
+  uint16_t n = rte_eth_rx_burst(p_.port_id, p_.queue_id, pkts, kBurst);
+  if (kHandoff && n) n = hand_over(pkts, n);
+  if (n) process_burst(pkts, n, now);
+  if (kHandoff) take_handed_over(now);
+  if (client_flows_) {
+    set_clock(now);
+    client_pump();
+  }
+  tick(now);
 }
 
 void Worker::set_clock(uint64_t now_tsc) {
@@ -182,13 +216,14 @@ void Worker::tick(uint64_t now_tsc) {
     last_tick_ms_ = now_ms_;
     refresh_control();
     pool_low_ = rte_mempool_avail_count(p_.pool) < pool_reserve_;
-    uint32_t fired = timers_->advance(now_ms_, cfg_.max_timer_expiries,
-                                      [this](uint32_t idx) { on_timer(idx); });
+    uint32_t fired =
+        timers_->advance(now_ms_, cfg_.max_timer_expiries, [this](uint32_t idx) { on_timer(idx); });
     if (fired) counters_->timer_expiries.add(fired);
-    const uint32_t expired = time_wait_->expire(
-        now_ms_, cfg_.max_timer_expiries, [this](const tcp::FourTuple& key, const tcp::TimeWaitState&) {
-          if (client_flows_) client_release(key);
-        });
+    const uint32_t expired =
+        time_wait_->expire(now_ms_, kTimeWaitExpiriesPerTick,
+                           [this](const tcp::FourTuple& key, const tcp::TimeWaitState&) {
+                             if (client_flows_) client_release(key);
+                           });
     if (expired) {
       counters_->time_wait_expired.add(expired);
       table_changes_++;
@@ -200,7 +235,11 @@ void Worker::tick(uint64_t now_tsc) {
     for (int s = 0; s < tcp::kNumStates; s++) counters_->states[s].set(state_count_[s]);
     counters_->states[static_cast<int>(tcp::State::kTimeWait)].set(time_wait_->size());
     counters_->cookie_mode_active.set(cookie_active_ ? 1 : 0);
-    if (client_flows_) counters_->client_done.set(client_done() ? 1 : 0);
+    if (client_flows_) {
+      counters_->client_done.set(client_done() ? 1 : 0);
+      counters_->next_hop_failed.set(
+          neighbours_->state(next_hop_, now_ms_) == flow::NeighbourState::kFailed ? 1 : 0);
+    }
   }
   flush_tx();
 }

@@ -6,6 +6,8 @@
 //
 // The data path is split by concern:
 //   worker.cc         the loop, clocks, timers, control block, creation
+//   worker_handoff.cc client mode with several lcores: segments the driver put
+//                     on this queue handed to the lcore that owns their flow
 //   worker_burst.cc   stages: parse and classify, signatures and bulk lookup, dispatch
 //   worker_l2.cc      ARP and ICMP echo
 //   worker_listen.cc  listener admission: SYN (rate limit, cookie or backlog), cookie
@@ -16,13 +18,17 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flow/flow_table.h"
+#include "flow/neighbour_table.h"
 #include "flow/source_limiter.h"
+#include "flow/source_port_allocator.h"
 #include "flow/time_wait_store.h"
 #include "flow/timer_wheel.h"
 #include "runtime/config.h"
@@ -68,6 +74,28 @@ struct WorkerParams {
   const uint16_t* reta = nullptr;
   uint32_t reta_size = 0;
   bool rss_l4 = true;  // the port hashes IPv4 TCP on ports as well as addresses
+  // Client mode with several workers: every worker's hand-over ring, by queue
+  // (HandoffRings::rings()); nullptr: no hand-over (server mode, one worker).
+  rte_ring* const* handoff = nullptr;
+};
+
+// Client mode with several workers: one ring per worker that the others pass
+// it the segments of its flows through (worker_handoff.cc). Multi-producer,
+// single-consumer, each on its worker's socket.
+class HandoffRings {
+ public:
+  static constexpr unsigned kSize = 1024;
+  // One ring per lcore in `lcores` (index = queue); nullptr and *err on failure.
+  static std::unique_ptr<HandoffRings> create(const std::vector<unsigned>& lcores,
+                                              std::string* err);
+  ~HandoffRings();  // what is still queued goes back to its pool
+  HandoffRings(const HandoffRings&) = delete;
+  HandoffRings& operator=(const HandoffRings&) = delete;
+  rte_ring* const* rings() const { return rings_.data(); }
+
+ private:
+  HandoffRings() = default;
+  std::vector<rte_ring*> rings_;
 };
 
 class Worker;
@@ -86,6 +114,9 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   int run();  // the lcore loop; returns when the control block says stop
+  // One pass of that loop at `now_tsc`: RX (and the hand-over), the client's
+  // new connections, tick. Public for tests that drive a worker's whole loop.
+  void poll(uint64_t now_tsc);
   WorkerCounters& counters() { return *counters_; }
   const WorkerCounters& counters() const { return *counters_; }
   uint32_t flows_in_use() const { return flows_->size(); }
@@ -169,6 +200,9 @@ class Worker {
   bool client_init(std::string* err);
   void client_pump();  // open what the schedule and the limits allow
   bool client_open(uint64_t due_us, const wire::MacAddr& mac);
+  bool client_reuse_time_wait(flow::SourcePortAllocator::Source* src, tcp::Seq* isn_floor);
+  void client_started();  // a connection started (or failed before its SYN)
+  void client_outcome();  // a connection completed or failed
   void client_events(uint32_t idx, const tcp::Output& out, tcp::State before, tcp::State after);
   void client_release(const tcp::FourTuple& key);
   void client_learn(const wire::Frame& f, bool request);
@@ -176,7 +210,14 @@ class Worker {
     return client_flows_ ? static_cast<void*>(&client_flows_[idx].app)
                          : static_cast<void*>(flows_->at(idx).app);
   }
+  // worker_handoff.cc
+  // Keeps (compacted in pkts, in order) the frames this lcore handles and
+  // passes the rest to their owners; returns how many it kept.
+  uint16_t hand_over(rte_mbuf** pkts, uint16_t n);
+  void take_handed_over(uint64_t now_tsc);
   // worker.cc
+  template <bool kHandoff>
+  void poll_loop(uint64_t now_tsc);  // poll(), with the hand-over or without
   void refresh_control();
   void set_clock(uint64_t now_tsc);
   uint64_t now_us() const;
@@ -223,6 +264,8 @@ class Worker {
   bool cookie_active_ = false;
   // Client mode (worker_client.cc); client_flows_ is null in server mode.
   ClientFlow* client_flows_ = nullptr;
+  rte_ring* const* handoff_ = nullptr;   // null: no hand-over
+  rte_ring* handoff_in_ = nullptr;       // this lcore's own ring
   LatencyHistogram* latency_ = nullptr;  // [0] connect, [1] response
   std::unique_ptr<flow::SourcePortAllocator> ports_;
   std::unique_ptr<flow::NeighbourTable> neighbours_;
@@ -230,8 +273,9 @@ class Worker {
   uint64_t client_quota_ = 0;  // this lcore's share of --connections
   bool client_unbounded_ = false;
   uint64_t client_concurrency_ = 1;
-  uint64_t client_rate_ = 0;  // per second, this lcore's share; 0 = closed loop
-  uint64_t client_start_us_ = 0;
+  uint64_t client_rate_ = 0;       // per second, this lcore's share; 0 = closed loop
+  uint64_t client_start_us_ = 0;   // the open-loop schedule's start
+  bool client_scheduled_ = false;  // the schedule has started (next hop resolved or failed)
   uint64_t client_started_ = 0;
   uint64_t client_open_ = 0;
 };
