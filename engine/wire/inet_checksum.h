@@ -10,10 +10,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "wire/byteorder.h"
 
 namespace synack::wire {
+
+namespace csum_detail {
+
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// a + b + carry_in into *out, returning the carry out: x86's adc, which the
+// compiler chains when the carry of one call feeds the next.
+inline unsigned char adc(unsigned char carry_in, unsigned long long a, unsigned long long b,
+                         unsigned long long* out) {
+  return __builtin_ia32_addcarryx_u64(carry_in, a, b, out);
+}
+
+}  // namespace csum_detail
 
 // Sum of `n` bytes as native-order 16-bit words, unfolded (add more, then
 // fold). 64-bit words go into a 128-bit accumulator (add/adc), the carries
@@ -46,47 +64,44 @@ inline uint64_t csum_add(const void* data, size_t n, uint64_t acc = 0) {
   return s + (s < hi);  // end-around carry
 }
 
-// csum_add() of exactly N bytes, N a multiple of 4: the words added one
-// after another with their carries (a header's sum in a handful of add/adc;
-// GCC -O2 left csum_add's loop rolled even for a constant length).
+// csum_add() of exactly N bytes, N a multiple of 4: one add-with-carry chain
+// (one adc per 8 bytes, the words read as its memory operands) and the last
+// carry added back. GCC -O2 left csum_add's loop rolled even for a constant
+// length, and a carry counted apart (__builtin_uaddll_overflow) took three
+// instructions a word; the chain is what the RX classifier's checksums cost
+// (bench_synack_path under callgrind, see rx_classifier.h).
 template <size_t N>
 inline uint64_t csum_add_n(const void* data, uint64_t acc = 0) {
   static_assert(N % 4 == 0);
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  unsigned long long s = acc, carry = 0;
-  size_t i = 0;
-  for (; i + 8 <= N; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, p + i, 8);
-    unsigned long long out;
-    carry += __builtin_uaddll_overflow(s, v, &out);
-    s = out;
+  unsigned long long s = acc;
+  unsigned char c = 0;
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    ((c = csum_detail::adc(c, s, csum_detail::load64(p + 8 * I), &s)), ...);
   }
+  (std::make_index_sequence<N / 8>{});
   if constexpr (N % 8 == 4) {
     uint32_t v;
     std::memcpy(&v, p + N - 4, 4);
-    unsigned long long out;
-    carry += __builtin_uaddll_overflow(s, v, &out);
-    s = out;
+    c = csum_detail::adc(c, s, v, &s);
   }
-  const unsigned long long t = s + carry;
-  return t + (t < carry);  // end-around carry
+  csum_detail::adc(c, s, 0, &s);  // end-around carry (s + 1 cannot carry again)
+  return s;
 }
 
-// Folds an accumulated sum to 16 bits with end-around carries.
+// Folds an accumulated sum to 16 bits with end-around carries. Adding a word
+// to itself rotated by half its width leaves the end-around sum of its two
+// halves in the upper half (the carry out of the lower halves lands in it):
+// four instructions per halving, where masks and shifts took six.
 inline uint16_t csum_fold(uint64_t acc) {
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  acc = (acc & 0xffffffffu) + (acc >> 32);
-  acc = (acc & 0xffff) + (acc >> 16);
-  acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<uint16_t>(acc);
+  const auto s = static_cast<uint32_t>((acc + ((acc >> 32) | (acc << 32))) >> 32);
+  return static_cast<uint16_t>((s + ((s >> 16) | (s << 16))) >> 16);
 }
 
 // csum_fold() of a sum known to be below 2^32 (a few 16-bit words added).
 inline uint16_t csum_fold32(uint64_t acc) {
-  acc = (acc & 0xffff) + (acc >> 16);
-  acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<uint16_t>(acc);
+  const auto s = static_cast<uint32_t>(acc);
+  return static_cast<uint16_t>((s + ((s >> 16) | (s << 16))) >> 16);
 }
 
 // Sum of the TCP/UDP pseudo-header (RFC 9293 3.1) for the IPv4 header at `ip`,
