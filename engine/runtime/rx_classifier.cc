@@ -17,7 +17,6 @@ constexpr uint64_t byte_at(int i, uint8_t v) {
 }  // namespace
 
 void RxClassifier::init(const wire::ParseContext& pc) {
-  pc_ = pc;
   mask0_ = want0_ = 0;
   if (!pc.accept_other_host) {
     for (int i = 0; i < 6; i++) {
@@ -32,10 +31,26 @@ void RxClassifier::init(const wire::ParseContext& pc) {
   want1_ = byte_at(12, 0x08) | byte_at(13, 0x00) | byte_at(14, 0x45);
   mask2_ = byte_at(20, 0x3f) | byte_at(21, 0xff) | byte_at(23, 0xff);  // MF, offset; protocol
   want2_ = byte_at(23, wire::kProtoTcp);
-  uint8_t dst[4];
-  wire::store_be32(dst, pc.our_ip);
-  std::memcpy(&want_dst_, dst, 4);
-  range_ = pc.our_ip_last > pc.our_ip;
+  our_ip_ = pc.our_ip;
+  span_ = pc.our_ip_last > pc.our_ip ? pc.our_ip_last - pc.our_ip : 0;
+  broadcast_ = pc.our_broadcast;
+  for (int top = 0; top < 256; top++) martian_top_[top] = top == 0 || top == 127 || top >= 224;
+}
+
+bool RxClassifier::finish_tcp(const uint8_t* data, const RxHeaders& h, wire::Frame& f,
+                              tcp::Segment& seg) const {
+  constexpr uint16_t kIp = wire::kEthHdrLen;
+  constexpr uint16_t kL4 = kIp + wire::kIpv4MinHdrLen;
+  if (tcp::parse_segment(data + kL4, h.l4_len, seg) != tcp::Drop::kNone) return false;
+  f.kind = wire::FrameKind::kTcp;
+  f.src_mac = wire::load_mac(data + wire::eth::kSrc);
+  f.dst_mac = wire::load_mac(data + wire::eth::kDst);
+  f.l3_off = kIp;
+  f.l4_off = kL4;
+  f.l4_len = h.l4_len;
+  f.src_ip = h.src;
+  f.dst_ip = h.dst;
+  return true;
 }
 
 }  // namespace synack::runtime

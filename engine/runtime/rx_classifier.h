@@ -1,57 +1,121 @@
 // Stage 1 of a burst: the common frame (Ethernet II, option-less IPv4 to our
-// address and MAC, TCP) recognised by masked compares of its first 34 bytes
+// address and MAC, TCP) recognised by masked compares of its first 24 bytes
 // against a template of what we accept, then parsed at fixed offsets. Anything
 // else, and anything this finds wrong, goes to wire::parse_frame, which
 // decides every rejection and its reason: the two agree on what they accept
-// (a test feeds both the same frames).
+// (tests/unit/runtime/rx_classifier_test.cc feeds both the same frames).
+//
+// A plain SYN (SYN alone among FIN/SYN/RST/ACK, no payload, a well-formed
+// option list) may come out reduced to a PlainSyn, the few fields its cookie
+// SYN-ACK needs, instead of a Frame and a Segment: writing those two was a
+// fifth of the cookie path's instructions (callgrind, bench_synack_path).
 #pragma once
 
 #include <cstdint>
-
 #include <cstring>
 
 #include "tcp/segment.h"
 #include "tcp/segment_parse.h"
-#include "wire/checksum.h"
-#include "wire/headers.h"
+#include "tcp/syn_cookie.h"
+#include "tcp/synack_template.h"
 #include "wire/frame.h"
+#include "wire/headers.h"
+#include "wire/inet_checksum.h"
 
 namespace synack::runtime {
+
+// What the cookie path takes from a plain SYN besides its 4-tuple and MAC.
+// No field is a char type: a store to one would alias everything, and the
+// compiler would reload the burst's state after each.
+struct PlainSyn {
+  uint32_t isn;       // the peer's ISN, host order
+  uint32_t ts_val;    // its TSval (0 without timestamps): our TSecr
+  uint8_t mss_index;  // SynCookieCodec::mss_index_of(options)
+  uint8_t ts_bits;    // SynCookieCodec::ts_bits_of(options)
+  uint8_t shape;      // tcp::cookie_shape(options): the SYN-ACK template
+};
+
+inline PlainSyn reduce_syn(tcp::Seq isn, const tcp::TcpOptions& o) {
+  return {isn.raw(), o.ts_val, static_cast<uint8_t>(tcp::SynCookieCodec::mss_index_of(o)),
+          static_cast<uint8_t>(tcp::SynCookieCodec::ts_bits_of(o)), tcp::cookie_shape(o)};
+}
+
+enum class RxKind : uint8_t {
+  kOther,     // for wire::parse_frame (another kind of frame, or something wrong)
+  kTcp,       // a segment for us: Frame, Segment and key filled
+  kPlainSyn,  // a plain SYN: PlainSyn and key filled (only when asked for)
+};
 
 class RxClassifier {
  public:
   void init(const wire::ParseContext& pc);
 
-  // True when `data` is such a frame with valid checksums (or `csum_ok` says
-  // the NIC checked them) and a well-formed TCP header: then `f` and `seg`
-  // are filled as parse_frame and tcp::parse_segment would fill them.
-  // Inline below: once per packet.
-  bool parse(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok, wire::Frame& f,
-             tcp::Segment& seg) const;
+  // kTcp when `data` is such a frame with valid checksums (or `ip_csum_ok`
+  // and `l4_csum_ok` say the NIC checked them) and a well-formed TCP header:
+  // then `f`, `seg` and `key` are filled as parse_frame and
+  // tcp::parse_segment would fill them. With `plain_syns`, a plain SYN is
+  // kPlainSyn instead, with `syn` and `key` filled (reduce_syn() of what
+  // parse_segment gives). Inline below: once per packet.
+  RxKind classify(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok,
+                  bool plain_syns, tcp::FourTuple& key, PlainSyn& syn, wire::Frame& f,
+                  tcp::Segment& seg) const;
+
+  // True when classify(..., plain_syns = true, ...) would say kPlainSyn;
+  // nothing else is parsed. The burst's first pass in a SYN flood. Inline
+  // below.
+  // `sink(key, syn)` is called for it: once for each option layout in the
+  // code, where that layout's flags are constants.
+  template <class Sink>
+  bool plain_syn(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok,
+                 Sink&& sink) const;
 
  private:
+  // What check_headers() found: the addresses (host order), the TCP length.
+  struct RxHeaders {
+    uint32_t src, dst;
+    uint16_t l4_len;
+  };
+  // Everything before the TCP header: the template, addresses, lengths,
+  // both checksums.
+  bool check_headers(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok,
+                     RxHeaders& h) const;
+  // A plain SYN (kYes, given to `sink` as its key and PlainSyn), another
+  // segment (kNo), or a SYN whose options parse_segment refuses (kBad).
+  enum class Plain : uint8_t { kNo, kYes, kBad };
+  template <class Sink>
+  static Plain take_plain_syn(const uint8_t* l4, const RxHeaders& h, Sink&& sink);
+  // classify()'s end for any other segment: parse_segment and the Frame.
+  // Out of line, so the plain SYNs' loop does not carry its registers.
+  [[gnu::noinline]] bool finish_tcp(const uint8_t* data, const RxHeaders& h, wire::Frame& f,
+                                    tcp::Segment& seg) const;
+
   uint64_t mask0_ = 0, want0_ = 0;  // bytes 0-7: destination MAC, source MAC's group bit
   uint64_t mask1_ = 0, want1_ = 0;  // bytes 8-15: EtherType, version and IHL
   uint64_t mask2_ = 0, want2_ = 0;  // bytes 16-23: fragment bits, protocol
-  uint32_t want_dst_ = 0;           // bytes 30-33: our address as it is on the wire
-  bool range_ = false;              // we own a range of addresses (a client's --src_ips)
-  wire::ParseContext pc_;
+  // Our addresses as one unsigned range test: ip - our_ip_ <= span_.
+  uint32_t our_ip_ = 0;
+  uint32_t span_ = 0;
+  uint32_t broadcast_ = 0;  // directed broadcast (0 when none: source 0 is martian anyway)
+  // Top bytes no source may have (wire::martian_source): 0, 127, 224-255.
+  uint8_t martian_top_[256] = {};
 };
 
-// The segment's sum, unrolled for the lengths most segments have (a bare
-// header, with timestamps, Linux's and macOS's SYNs).
-inline uint64_t rx_l4_sum(const uint8_t* l4, uint16_t len, uint64_t acc) {
-  switch (len) {
+// The sum of the pseudo-header's addresses and the segment (they are
+// contiguous from the IPv4 header's byte 12), unrolled for the lengths most
+// segments have: a bare header, with timestamps, Linux's and macOS's SYNs.
+[[gnu::always_inline]] inline uint64_t rx_l4_sum(const uint8_t* addrs, uint16_t l4_len,
+                                                 uint64_t acc) {
+  switch (l4_len) {
     case 20:
-      return wire::csum_add_n<20>(l4, acc);
+      return wire::csum_add_n<28>(addrs, acc);
     case 32:
-      return wire::csum_add_n<32>(l4, acc);
+      return wire::csum_add_n<40>(addrs, acc);
     case 40:
-      return wire::csum_add_n<40>(l4, acc);
+      return wire::csum_add_n<48>(addrs, acc);
     case 44:
-      return wire::csum_add_n<44>(l4, acc);
+      return wire::csum_add_n<52>(addrs, acc);
     default:
-      return wire::csum_add(l4, len, acc);
+      return wire::csum_add(addrs, size_t{8} + l4_len, acc);
   }
 }
 
@@ -61,42 +125,134 @@ inline uint64_t rx_load64(const uint8_t* p) {
   return v;
 }
 
-inline bool RxClassifier::parse(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok,
-                         wire::Frame& f, tcp::Segment& seg) const {
-  constexpr uint32_t kL4 = wire::kEthHdrLen + wire::kIpv4MinHdrLen;
+inline uint32_t rx_load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+inline uint32_t rx_load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+[[gnu::always_inline]] inline bool RxClassifier::check_headers(const uint8_t* data, uint32_t len,
+                                                               bool ip_csum_ok, bool l4_csum_ok,
+                                                               RxHeaders& h) const {
+  constexpr uint32_t kIp = wire::kEthHdrLen;
+  constexpr uint32_t kL4 = kIp + wire::kIpv4MinHdrLen;
   if (len < kL4 + wire::kTcpMinHdrLen) return false;
-  uint32_t dst;
-  std::memcpy(&dst, data + 30, 4);
-  const uint64_t mism = ((rx_load64(data) & mask0_) ^ want0_) | ((rx_load64(data + 8) & mask1_) ^ want1_) |
+  const uint64_t mism = ((rx_load64(data) & mask0_) ^ want0_) |
+                        ((rx_load64(data + 8) & mask1_) ^ want1_) |
                         ((rx_load64(data + 16) & mask2_) ^ want2_);
   if (mism != 0) return false;
-  if (dst != want_dst_ && !(range_ && pc_.ours(__builtin_bswap32(dst)))) return false;
-  const uint8_t* ip = data + wire::kEthHdrLen;
-  const uint16_t total = wire::load_be16(ip + wire::ip::kTotalLen);
-  if (total < wire::kIpv4MinHdrLen + wire::kTcpMinHdrLen || total > len - wire::kEthHdrLen)
-    return false;
-  f.src_mac = wire::load_mac(data + wire::eth::kSrc);
-  if ((f.src_mac.b[0] | f.src_mac.b[1] | f.src_mac.b[2] | f.src_mac.b[3] | f.src_mac.b[4] |
-       f.src_mac.b[5]) == 0)
-    return false;
-  f.src_ip = wire::load_be32(ip + wire::ip::kSrc);
-  if (wire::martian_source(f.src_ip, pc_)) return false;
-  if (!ip_csum_ok && wire::csum_fold(wire::csum_add_n<wire::kIpv4MinHdrLen>(ip)) != 0xffff)
-    return false;
-  const uint8_t* l4 = data + kL4;
+  const uint8_t* ip = data + kIp;
+  uint64_t addrs;  // source and destination as on the wire
+  std::memcpy(&addrs, ip + wire::ip::kSrc, 8);
+  const uint32_t src = __builtin_bswap32(static_cast<uint32_t>(addrs));
+  const uint32_t dst = __builtin_bswap32(static_cast<uint32_t>(addrs >> 32));
+  const uint32_t total = wire::load_be16(ip + wire::ip::kTotalLen);
+  // To one of our addresses; not from a source wire::martian_source()
+  // refuses (a top byte of the table, one of ours, the directed broadcast);
+  // a source MAC that is not zero (its group bit is in mask0_); an IPv4
+  // total length with room for the TCP header and within the frame. Bitwise
+  // ors: one branch for all (each is rare).
+  const bool bad =
+      (dst - our_ip_ > span_) | (martian_top_[src >> 24] != 0) | (src - our_ip_ <= span_) |
+      (src == broadcast_) |
+      ((rx_load32(data + wire::eth::kSrc) | rx_load16(data + wire::eth::kSrc + 4)) == 0) |
+      (total - (wire::kIpv4MinHdrLen + wire::kTcpMinHdrLen) > len - kL4 - wire::kTcpMinHdrLen);
+  if (bad) return false;
   const auto l4_len = static_cast<uint16_t>(total - wire::kIpv4MinHdrLen);
-  if (!l4_csum_ok && wire::csum_fold(rx_l4_sum(l4, l4_len, wire::csum_pseudo_ipv4(
-                                                              ip, wire::kProtoTcp, l4_len))) !=
-                         0xffff)
+  // Neither sum can be zero: the header's first byte is 0x45 (mask1_), and
+  // the pseudo-header's protocol is 6.
+  if (!ip_csum_ok && !wire::csum_verifies_nonzero(wire::csum_add_n<wire::kIpv4MinHdrLen>(ip)))
     return false;
-  if (tcp::parse_segment(l4, l4_len, seg) != tcp::Drop::kNone) return false;
-  f.kind = wire::FrameKind::kTcp;
-  f.dst_mac = wire::load_mac(data + wire::eth::kDst);
-  f.l3_off = wire::kEthHdrLen;
-  f.l4_off = kL4;
-  f.l4_len = l4_len;
-  f.dst_ip = __builtin_bswap32(dst);
+  if (!l4_csum_ok && !wire::csum_verifies_nonzero(
+                         rx_l4_sum(ip + wire::ip::kSrc, l4_len,
+                                   (uint64_t{wire::kProtoTcp} << 8) + __builtin_bswap16(l4_len))))
+    return false;
+  h = {src, dst, l4_len};
   return true;
+}
+
+template <class Sink>
+[[gnu::always_inline]] inline RxClassifier::Plain RxClassifier::take_plain_syn(const uint8_t* l4,
+                                                                               const RxHeaders& h,
+                                                                               Sink&& sink) {
+  using namespace tcp::tcpflag;
+  const auto hdr_len = static_cast<uint16_t>((l4[wire::tcp::kDataOff] >> 4) * 4);
+  if ((l4[wire::tcp::kFlags] & (kFin | kSyn | kRst | kAck)) != kSyn || hdr_len != h.l4_len ||
+      hdr_len < wire::kTcpMinHdrLen)
+    return Plain::kNo;
+  const tcp::Seq isn(wire::load_be32(l4 + wire::tcp::kSeq));
+  const uint32_t ports = wire::load_be32(l4 + wire::tcp::kSport);
+  // Written out for each layout, so that its constant flags fold away.
+  auto plain = [&](const tcp::TcpOptions& o) __attribute__((always_inline)) {
+    sink(tcp::FourTuple{h.src, h.dst, static_cast<uint16_t>(ports >> 16),
+                        static_cast<uint16_t>(ports)},
+         reduce_syn(isn, o));
+    return Plain::kYes;
+  };
+  const uint8_t* opts = l4 + wire::kTcpMinHdrLen;
+  const size_t opt_len = hdr_len - wire::kTcpMinHdrLen;
+  // Each `o` stays in registers: the walk, which takes an address, fills
+  // its own.
+  switch (opt_len) {
+    case 0:
+      return plain(tcp::TcpOptions{});
+    case 20:
+      if (tcp::TcpOptions o; tcp::options_detail::parse_linux_syn(opts, o)) return plain(o);
+      break;
+    case 12:
+      if (tcp::TcpOptions o; tcp::options_detail::parse_windows_syn(opts, o)) return plain(o);
+      break;
+    case 24:
+      if (tcp::TcpOptions o; tcp::options_detail::parse_macos_syn(opts, o)) return plain(o);
+      break;
+    default:
+      break;
+  }
+  tcp::TcpOptions walked;
+  if (!tcp::parse_options_walk(opts, opt_len, walked) || walked.has_md5) return Plain::kBad;
+  return plain(walked);
+}
+
+[[gnu::always_inline]] inline RxKind RxClassifier::classify(const uint8_t* data, uint32_t len,
+                                                            bool ip_csum_ok, bool l4_csum_ok,
+                                                            bool plain_syns, tcp::FourTuple& key,
+                                                            PlainSyn& syn, wire::Frame& f,
+                                                            tcp::Segment& seg) const {
+  RxHeaders h;
+  if (!check_headers(data, len, ip_csum_ok, l4_csum_ok, h)) return RxKind::kOther;
+  const uint8_t* l4 = data + wire::kEthHdrLen + wire::kIpv4MinHdrLen;
+  if (plain_syns) {
+    auto out = [&](const tcp::FourTuple& k, const PlainSyn& p) __attribute__((always_inline)) {
+      key = k;
+      syn = p;
+    };
+    switch (take_plain_syn(l4, h, out)) {
+      case Plain::kYes:
+        return RxKind::kPlainSyn;
+      case Plain::kBad:
+        return RxKind::kOther;
+      case Plain::kNo:
+        break;
+    }
+  }
+  if (!finish_tcp(data, h, f, seg)) return RxKind::kOther;
+  key = tcp::FourTuple{h.src, h.dst, seg.src_port, seg.dst_port};
+  return RxKind::kTcp;
+}
+
+template <class Sink>
+[[gnu::always_inline]] inline bool RxClassifier::plain_syn(const uint8_t* data, uint32_t len,
+                                                           bool ip_csum_ok, bool l4_csum_ok,
+                                                           Sink&& sink) const {
+  RxHeaders h;
+  return check_headers(data, len, ip_csum_ok, l4_csum_ok, h) &&
+         take_plain_syn(data + wire::kEthHdrLen + wire::kIpv4MinHdrLen, h, sink) == Plain::kYes;
 }
 
 }  // namespace synack::runtime

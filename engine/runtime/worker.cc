@@ -68,13 +68,17 @@ Worker::Worker(const RuntimeConfig& cfg, ControlBlock& ctl, const WorkerParams& 
   rx_.init(parse_ctx_);
   sip_ = &tcp::sip_batch(p.sip_lanes);
   // One template per promise shape (timestamps, window scale, SACK-permitted).
-  for (int shape = 0; shape < 8; shape++) {
+  for (int shape = 0; shape < tcp::kCookieShapes; shape++) {
     tcp::SynAckPromise promise;
     promise.timestamps = (shape & 4) != 0;
     promise.wscale = (shape & 2) != 0;
     promise.our_wscale = std::min(cfg.endpoint.rcv_wscale, tcp::kMaxWscale);
     promise.sack = (shape & 1) != 0;
     synack_tpl_[shape].init(promise, cfg.endpoint, p.mac, cfg.ip, p.tx_tcp_csum_offload);
+  }
+  if (p.tx_tcp_csum_offload) {
+    tx_ol_flags_ = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+    tx_offload_ = rte_mbuf_tx_offload(wire::kEthHdrLen, wire::kIpv4MinHdrLen, 0, 0, 0, 0, 0);
   }
 }
 

@@ -99,6 +99,7 @@ class HandoffRings {
 };
 
 class Worker;
+struct SynBatch;  // worker_burst.cc
 struct WorkerDeleter {
   void operator()(Worker* w) const;
 };
@@ -145,6 +146,12 @@ class Worker {
   // worker_burst.cc
   // sigs[j] = FlowHash(keys[j]) for j < n, in one SipHash-1-3 batch.
   void signatures(const tcp::FourTuple* keys, uint16_t n, uint32_t* sigs);
+  // The cookie stage: a plain SYN for a listening port joins the batch
+  // (after the rate limiter); the burst's first pass takes them, leaving
+  // the other frames in `left` (returns how many); the batch answered.
+  void take_syn(SynBatch& b, rte_mbuf* m, const tcp::FourTuple& key, const PlainSyn& syn);
+  uint16_t take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left);
+  void answer_syns(SynBatch& b);
   void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                   const tcp::FourTuple& key, uint32_t sig, int32_t idx, uint32_t tw,
                   const uint64_t* cookie_hash);
@@ -177,11 +184,9 @@ class Worker {
   // `tcb` and `app` are the connection's (null without one), for the payload.
   void emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb,
             const void* app = nullptr);
-  // The stateless SYN-ACK for `syn`, from the template of its promise, over
-  // `m`: written (the burst's fast path counts a burst's worth at once), or
-  // written, counted and queued.
-  void write_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
-                           const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
+  // The stateless SYN-ACK for `syn` over `m`, counted and queued (the
+  // burst's fast path writes them with runtime/cookie_synack.h and counts a
+  // burst's worth at once).
   void send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
                           const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c);
   bool write_segment(rte_mbuf* b, const tcp::TxSegment& s, const tcp::Route& route,
@@ -233,7 +238,10 @@ class Worker {
   RxClassifier rx_;
   const tcp::SipBatch* sip_ = nullptr;
   // Cookie SYN-ACKs by what they promise: timestamps << 2 | window scale << 1 | SACK.
-  tcp::SynAckTemplate synack_tpl_[8];
+  tcp::SynAckTemplate synack_tpl_[tcp::kCookieShapes];
+  // The offload request every template reply carries (ol_flags, tx_offload).
+  uint64_t tx_ol_flags_ = 0;
+  uint64_t tx_offload_ = 0;
   std::unique_ptr<flow::FlowTable> flows_;
   std::unique_ptr<flow::TimeWaitStore> time_wait_;
   std::unique_ptr<flow::TimerWheel> timers_;
@@ -262,6 +270,7 @@ class Worker {
   uint32_t ack_budget_used_ = 0;
   CookieMode mode_ = CookieMode::kOverload;
   bool cookie_active_ = false;
+  bool limiter_on_ = false;  // limiter_->enabled(), read once per burst
   // Client mode (worker_client.cc); client_flows_ is null in server mode.
   ClientFlow* client_flows_ = nullptr;
   rte_ring* const* handoff_ = nullptr;   // null: no hand-over

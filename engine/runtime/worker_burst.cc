@@ -12,6 +12,9 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <cassert>
+
+#include "runtime/cookie_synack.h"
 #include "runtime/worker.h"
 #include "tcp/listen_decision.h"
 #include "tcp/segment_parse.h"
@@ -29,40 +32,161 @@ bool plain_syn(const tcp::Segment& s) {
   return (s.flags & (kFin | kSyn | kRst | kAck)) == kSyn && s.payload_len == 0;
 }
 
-// The burst's parsed frames and segments, left uninitialised: every slot a
-// frame uses is written by the parser before it is read, and zeroing all of
-// them (their members have default initialisers) was 14 instructions per
-// packet by callgrind. As in tcp::Output, the union keeps the members from
-// being constructed.
-struct Parsed {
-  union {
-    wire::Frame frames[kBurst];
-  };
-  union {
-    tcp::Segment segs[kBurst];
-  };
-  Parsed() {}
+// A TCP segment of the burst for the general stages: its frame, segment and
+// 4-tuple, or (a plain SYN the classifier reduced) its PlainSyn and 4-tuple.
+struct Slot {
+  wire::Frame f;
+  tcp::Segment seg;
+  tcp::FourTuple key;
+  PlainSyn syn;
 };
 
+// The burst's scratch, left uninitialised: every entry is written before it
+// is read, and zeroing them (their members have default initialisers) was 14
+// instructions per packet by callgrind. As in tcp::Output, the unions keep
+// the members from being constructed.
+struct Scratch {
+  union {
+    Slot slots[kBurst];
+  };
+  union {
+    tcp::FourTuple keys[kBurst];  // the slots' keys side by side, for the bulk lookups
+  };
+  uint64_t w0[kBurst], w1[kBurst];  // cookie ACKs' MAC words
+  Scratch() {}
+};
+
+// The checksums the port verified for `m` (none without RX offload).
+struct RxCsum {
+  bool ip, l4;
+};
+inline RxCsum rx_csum(const rte_mbuf* m, bool offload) {
+  if (!offload) return {false, false};
+  return {(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+          (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD};
+}
+
 }  // namespace
+
+// The SYNs of a burst a cookie answers: packet, what the SYN-ACK takes
+// besides its 4-tuple, and the two MAC words (the first is the 4-tuple).
+struct SynBatch {
+  PlainSyn syns[kBurst];
+  rte_mbuf* pkts[kBurst];
+  uint64_t w0[kBurst], w1[kBurst];
+  uint16_t n = 0;
+  uint32_t received = 0;  // SYNs offered to it, the rate-limited ones too
+};
+
+[[gnu::always_inline]] inline void Worker::take_syn(SynBatch& b, rte_mbuf* m,
+                                                    const tcp::FourTuple& key,
+                                                    const PlainSyn& syn) {
+  b.received++;
+  if (limiter_on_ && !limiter_->allow(key.remote_ip, now_tsc_)) {
+    counters_->syn_rate_limited.add();
+    drop(m, DropReason::syn_rate_limited);
+    return;
+  }
+  b.syns[b.n] = syn;
+  b.w0[b.n] = tcp::SynCookieCodec::word0_of(key);
+  b.w1[b.n] = tcp::SynCookieCodec::word1_of(tcp::Seq(syn.isn), syn.mss_index, now_s_);
+  b.pkts[b.n++] = m;
+}
+
+// Out of line (as answer_syns()): the loop's registers are its own, where
+// inlined into process_burst it spilled (callgrind, bench_synack_path).
+uint16_t Worker::take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left) {
+  const bool rx_offload = p_.rx_csum_offload;
+  uint16_t n_left = 0;
+  for (uint16_t i = 0; i < n; i++) {
+    if (i + 2 < n) {
+      const auto* ahead = rte_pktmbuf_mtod(pkts[i + 2], const uint8_t*);
+      rte_prefetch0(ahead);
+      rte_prefetch0(ahead + RTE_CACHE_LINE_SIZE);
+    }
+    rte_mbuf* m = pkts[i];
+    const bool ip_ok =
+        rx_offload && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    const bool l4_ok =
+        rx_offload && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    bool taken = false;
+    auto sink = [&](const tcp::FourTuple& key, const PlainSyn& syn) __attribute__((always_inline)) {
+      if (!listening(key.local_port)) return;
+      taken = true;
+      take_syn(b, m, key, syn);
+    };
+    if (m->nb_segs != 1 ||
+        !rx_.plain_syn(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ip_ok, l4_ok, sink) ||
+        !taken)
+      left[n_left++] = m;
+  }
+  return n_left;
+}
+
+void Worker::answer_syns(SynBatch& b) {
+  uint64_t hash[kBurst];
+  sip_->hash24(codec_.current_key(), b.w0, b.w1, hash, b.n);
+  if (n_tx_ + b.n > kTxMax) flush_tx();
+  // Members in locals: every store into a frame (uint8_t) may alias them,
+  // so the compiler would load them again for each SYN.
+  const auto now_ts = static_cast<uint32_t>(now_ms_);
+  const uint64_t now_s = now_s_;
+  const uint64_t ol_flags = tx_ol_flags_, tx_offload = tx_offload_;
+  const tcp::SynAckTemplate* templates = synack_tpl_;
+  rte_mbuf** tx = tx_ + n_tx_;
+  const uint16_t n = b.n;
+  for (uint16_t k = 0; k < n; k++) {
+    const PlainSyn& s = b.syns[k];
+    rte_mbuf* m = b.pkts[k];
+    write_cookie_synack(m, templates, b.w0[k], s,
+                        {tcp::SynCookieCodec::isn_from_hash(hash[k], s.mss_index, now_s),
+                         tcp::SynCookieCodec::ts_val_of(s.ts_bits, now_ts)},
+                        ol_flags, tx_offload);
+    tx[k] = m;
+  }
+  n_tx_ = static_cast<uint16_t>(n_tx_ + b.n);
+  // Counted once for the burst.
+  WorkerCounters& c = *counters_;
+  c.cookies_sent.add(b.n);
+  c.synack_sent.add(b.n);
+  c.answered[static_cast<int>(ReplyKind::cookie_syn_ack)].add(b.n);
+  last_cookie_s_ = now_s + 1;
+}
 
 void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   // The clocks move at most once per burst: every packet in it sees one "now".
   set_clock(now_tsc);
   WorkerCounters& c = *counters_;
   c.rx_packets.add(n);
+  // Decided once for the burst, as nothing in stage 1 changes what they
+  // depend on: whether cookies answer SYNs, and whether a table could hold
+  // anything a segment would find.
+  update_cookie_mode();
+  const bool cookies = cookie_active_;
+  const bool tables_empty = flows_->size() == 0 && time_wait_->size() == 0;
+  // A plain SYN for a listening port then goes straight to the cookie stage.
+  const bool direct = cookies && tables_empty;
+  const bool rx_offload = p_.rx_csum_offload;
+  limiter_on_ = limiter_->enabled();
+  const uint64_t now_s = now_s_;
 
-  Parsed parsed;
-  wire::Frame* frames = parsed.frames;
-  tcp::Segment* segs = parsed.segs;
+  Scratch sc;
+  Slot* slots = sc.slots;
   rte_mbuf* tcp_pkts[kBurst];
-  tcp::FourTuple keys[kBurst];
-  const tcp::FourTuple* key_ptrs[kBurst];
-  uint64_t w0[kBurst], w1[kBurst], hash[kBurst];
-  uint32_t sigs[kBurst];
   uint16_t n_tcp = 0;
+  static_assert(kBurst <= 64);
+  uint64_t reduced = 0;  // bit j: slot j is a PlainSyn (its f and seg unset)
 
-  // Stage 1.
+  // Stage 1. In a flood at an idle server (cookies on, nothing in the
+  // tables) a first pass takes the plain SYNs for listening ports straight
+  // to the cookie stage, and leaves every other frame, in order, for the
+  // general pass; a frame it leaves is classified again there.
+  SynBatch syns;
+  rte_mbuf* left[kBurst];
+  if (direct) {
+    n = take_plain_syns(pkts, n, syns, left);
+    pkts = left;
+  }
   for (uint16_t i = 0; i < n; i++) {
     if (i + 2 < n) {
       const auto* ahead = rte_pktmbuf_mtod(pkts[i + 2], const uint8_t*);
@@ -74,136 +198,130 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
       drop(m, DropReason::multi_segment);
       continue;
     }
-    if (p_.rx_csum_offload) {
-      parse_ctx_.ip_csum_verified =
-          (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-      parse_ctx_.l4_csum_verified =
-          (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-    }
-    wire::Frame& f = frames[n_tcp];
-    tcp::Segment& s = segs[n_tcp];
+    const RxCsum ok = rx_csum(m, rx_offload);
+    Slot& sl = slots[n_tcp];
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (!rx_.parse(data, m->data_len, parse_ctx_.ip_csum_verified, parse_ctx_.l4_csum_verified,
-                   f, s)) {
-      const wire::ParseError e = wire::parse_frame(data, m->data_len, parse_ctx_, f);
+    tcp::FourTuple key;
+    PlainSyn syn;
+    // Reduced only when tables are not empty (or the first pass took it).
+    const RxKind kind =
+        rx_.classify(data, m->data_len, ok.ip, ok.l4, cookies && !direct, key, syn, sl.f, sl.seg);
+    if (kind == RxKind::kPlainSyn) {
+      sl.syn = syn;
+      reduced |= uint64_t{1} << n_tcp;
+    } else if (kind == RxKind::kOther) {
+      parse_ctx_.ip_csum_verified = ok.ip;
+      parse_ctx_.l4_csum_verified = ok.l4;
+      const wire::ParseError e = wire::parse_frame(data, m->data_len, parse_ctx_, sl.f);
       if (e != wire::ParseError::kOk) {
         drop(m, drop_reason(e));
         continue;
       }
-      switch (f.kind) {
+      switch (sl.f.kind) {
         case wire::FrameKind::kArpRequest:
-          handle_arp(m, f);
+          handle_arp(m, sl.f);
           continue;
         case wire::FrameKind::kArpReply:
           if (client_flows_) {
-            client_learn(f, false);
+            client_learn(sl.f, false);
             consume(m);
           } else {
             drop(m, DropReason::arp_reply_unused);
           }
           continue;
         case wire::FrameKind::kIcmpEcho:
-          handle_icmp(m, f);
+          handle_icmp(m, sl.f);
           continue;
         case wire::FrameKind::kTcp:
           break;
       }
-      const tcp::Drop d = tcp::parse_segment(data + f.l4_off, f.l4_len, s);
+      const tcp::Drop d = tcp::parse_segment(data + sl.f.l4_off, sl.f.l4_len, sl.seg);
       if (d != tcp::Drop::kNone) {
         drop(m, drop_reason(d));
         continue;
       }
+      key = tcp::FourTuple{sl.f.src_ip, sl.f.dst_ip, sl.seg.src_port, sl.seg.dst_port};
     }
-    keys[n_tcp] = tcp::FourTuple{f.src_ip, f.dst_ip, s.src_port, s.dst_port};
-    key_ptrs[n_tcp] = &keys[n_tcp];
+    sc.keys[n_tcp] = key;
     tcp_pkts[n_tcp++] = m;
   }
-  if (n_tcp == 0) {
-    flush_tx();
-    return;
-  }
+
+  // A reduced SYN the general path takes after all (it has a flow, a
+  // TIME-WAIT entry, or no listener) is parsed in full; the classifier took
+  // it, so it takes it again.
+  auto unreduce = [&](uint16_t j) {
+    rte_mbuf* m = tcp_pkts[j];
+    const RxCsum ok = rx_csum(m, rx_offload);
+    PlainSyn unused;
+    tcp::FourTuple key;
+    [[maybe_unused]] const RxKind k =
+        rx_.classify(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ok.ip, ok.l4, false, key,
+                     unused, slots[j].f, slots[j].seg);
+    assert(k == RxKind::kTcp && key == sc.keys[j]);
+  };
 
   // Stage 2: signatures in one batch, one bulk probe of each table. With
   // both tables empty (a flood at an idle server) every lookup would miss:
   // then the signatures wait until a segment needs one (stage 4).
   int32_t idx[kBurst];
   uint32_t tw[kBurst];
-  const bool tables_empty = flows_->size() == 0 && time_wait_->size() == 0;
-  if (!tables_empty) signatures(keys, n_tcp, sigs);
-  if (flows_->size() != 0) {
-    flows_->lookup_bulk(key_ptrs, sigs, n_tcp, idx);
-  } else {
-    for (uint16_t j = 0; j < n_tcp; j++) idx[j] = -1;
-  }
-  if (time_wait_->size() != 0) {
-    time_wait_->find_bulk(key_ptrs, sigs, n_tcp, tw);
-  } else {
-    for (uint16_t j = 0; j < n_tcp; j++) tw[j] = flow::TimeWaitStore::kNone;
+  uint32_t sigs[kBurst];
+  if (!tables_empty && n_tcp != 0) {
+    const tcp::FourTuple* key_ptrs[kBurst];
+    for (uint16_t j = 0; j < n_tcp; j++) key_ptrs[j] = &sc.keys[j];
+    signatures(sc.keys, n_tcp, sigs);
+    if (flows_->size() != 0) {
+      flows_->lookup_bulk(key_ptrs, sigs, n_tcp, idx);
+    } else {
+      for (uint16_t j = 0; j < n_tcp; j++) idx[j] = -1;
+    }
+    if (time_wait_->size() != 0) {
+      time_wait_->find_bulk(key_ptrs, sigs, n_tcp, tw);
+    } else {
+      for (uint16_t j = 0; j < n_tcp; j++) tw[j] = flow::TimeWaitStore::kNone;
+    }
   }
 
-  // Stage 3: what goes to the listener with no state. `fast` lists the plain
-  // SYNs a cookie answers, `acks` the segments whose cookie MAC is computed
-  // now for the general path; `done` marks the frames stage 3 finished.
-  uint16_t fast[kBurst], acks[kBurst];
-  uint16_t n_fast = 0, n_acks = 0;
-  static_assert(kBurst <= 64);
-  uint64_t done = 0;  // bit j: frame j was finished in stage 3
-  update_cookie_mode();
-  const bool cookies = cookie_active_;
+  // Stage 3: what goes to the listener with no state. The plain SYNs a
+  // cookie answers join those of stage 1; `acks` lists the segments whose
+  // cookie MAC is computed now for the general path; `done` marks the slots
+  // stage 3 finished.
+  uint16_t acks[kBurst];
+  uint16_t n_acks = 0;
+  uint64_t done = 0;
   for (uint16_t j = 0; j < n_tcp; j++) {
-    if (idx[j] >= 0 || tw[j] != flow::TimeWaitStore::kNone || !listening(segs[j].dst_port))
+    const bool is_reduced = reduced >> j & 1;
+    const tcp::FourTuple& key = sc.keys[j];
+    if ((!tables_empty && (idx[j] >= 0 || tw[j] != flow::TimeWaitStore::kNone)) ||
+        !listening(key.local_port)) {
+      if (is_reduced) unreduce(j);
       continue;
-    if (cookies && plain_syn(segs[j])) {
-      fast[n_fast++] = j;
-    } else if (cookie_ack_plausible(segs[j])) {
+    }
+    const tcp::Segment& seg = slots[j].seg;
+    if (is_reduced || (cookies && plain_syn(seg))) {
+      done |= uint64_t{1} << j;
+      take_syn(syns, tcp_pkts[j], key, is_reduced ? slots[j].syn : reduce_syn(seg.seq, seg.opts));
+    } else if (cookie_ack_plausible(seg)) {
       acks[n_acks++] = j;
     }
   }
-  if (n_fast != 0) {
-    tcp::SynCookieCodec::Words words[kBurst];
-    uint16_t n_ok = 0;
-    for (uint16_t k = 0; k < n_fast; k++) {
-      const uint16_t j = fast[k];
-      done |= uint64_t{1} << j;
-      if (limiter_->enabled() && !limiter_->allow(keys[j].remote_ip, now_tsc_)) {
-        c.syn_rate_limited.add();
-        drop(tcp_pkts[j], DropReason::syn_rate_limited);
-        continue;
-      }
-      words[n_ok] = tcp::SynCookieCodec::encode_words(keys[j], segs[j].seq, segs[j].opts, now_s_);
-      w0[n_ok] = words[n_ok].w0;
-      w1[n_ok] = words[n_ok].w1;
-      fast[n_ok++] = j;
-    }
-    sip_->hash24(codec_.current_key(), w0, w1, hash, n_ok);
-    for (uint16_t k = 0; k < n_ok; k++) {
-      const uint16_t j = fast[k];
-      write_cookie_synack(tcp_pkts[j], frames[j], segs[j], keys[j],
-                          tcp::SynCookieCodec::encode_from_hash(hash[k], words[k], segs[j].opts,
-                                                                now_s_,
-                                                                static_cast<uint32_t>(now_ms_)));
-      send(tcp_pkts[j]);
-    }
-    // Counted once for the burst.
-    c.syn_received.add(n_fast);
-    c.cookies_sent.add(n_ok);
-    c.synack_sent.add(n_ok);
-    c.answered[static_cast<int>(ReplyKind::cookie_syn_ack)].add(n_ok);
-    if (n_ok != 0) last_cookie_s_ = now_s_ + 1;
-  }
+  if (syns.n != 0) answer_syns(syns);
+  if (syns.received != 0) c.syn_received.add(syns.received);
+  uint64_t hash[kBurst];
   // The MACs cookie ACKs would carry under the current secret, in one batch.
   uint64_t ack_hash[kBurst];
-  uint64_t have_hash = 0;  // bit j: ack_hash[j] holds frame j's cookie hash
+  uint64_t have_hash = 0;  // bit j: ack_hash[j] holds slot j's cookie hash
   if (n_acks != 0) {
     uint16_t n_w = 0;
     for (uint16_t k = 0; k < n_acks; k++) {
+      const uint16_t j = acks[k];
       tcp::SynCookieCodec::Words w;
-      if (!tcp::SynCookieCodec::validate_words(keys[acks[k]], segs[acks[k]], now_s_, &w)) continue;
-      w0[n_w] = w.w0;
-      w1[n_w] = w.w1;
-      acks[n_w++] = acks[k];
+      if (!tcp::SynCookieCodec::validate_words(sc.keys[j], slots[j].seg, now_s, &w)) continue;
+      sc.w0[n_w] = w.w0;
+      sc.w1[n_w] = w.w1;
+      acks[n_w++] = j;
     }
-    sip_->hash24(codec_.current_key(), w0, w1, hash, n_w);
+    sip_->hash24(codec_.current_key(), sc.w0, sc.w1, hash, n_w);
     for (uint16_t k = 0; k < n_w; k++) {
       ack_hash[acks[k]] = hash[k];
       have_hash |= uint64_t{1} << acks[k];
@@ -212,18 +330,19 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
 
   // Stage 4, in arrival order. A segment may add or free a flow (or a
   // TIME-WAIT entry); a later one whose lookups could have changed redoes them.
-  if (tables_empty && done != (n_tcp == 64 ? ~uint64_t{0} : (uint64_t{1} << n_tcp) - 1))
-    signatures(keys, n_tcp, sigs);
+  uint64_t rest = (n_tcp == 64 ? ~uint64_t{0} : (uint64_t{1} << n_tcp) - 1) & ~done;
+  if (tables_empty && rest != 0) signatures(sc.keys, n_tcp, sigs);
   const uint32_t changes_before = table_changes_;
-  for (uint16_t j = 0; j < n_tcp; j++) {
-    if (done >> j & 1) continue;
-    int32_t slot = idx[j];
-    uint32_t h = tw[j];
+  for (; rest != 0; rest &= rest - 1) {
+    const auto j = static_cast<uint16_t>(__builtin_ctzll(rest));
+    const tcp::FourTuple& key = sc.keys[j];
+    int32_t slot = tables_empty ? -1 : idx[j];
+    uint32_t h = tables_empty ? flow::TimeWaitStore::kNone : tw[j];
     if (table_changes_ != changes_before) {
-      slot = flows_->lookup(keys[j], sigs[j]);
-      h = time_wait_->size() != 0 ? time_wait_->find(keys[j], sigs[j]) : flow::TimeWaitStore::kNone;
+      slot = flows_->lookup(key, sigs[j]);
+      h = time_wait_->size() != 0 ? time_wait_->find(key, sigs[j]) : flow::TimeWaitStore::kNone;
     }
-    handle_tcp(tcp_pkts[j], frames[j], segs[j], keys[j], sigs[j], slot, h,
+    handle_tcp(tcp_pkts[j], slots[j].f, slots[j].seg, key, sigs[j], slot, h,
                (have_hash >> j & 1) ? &ack_hash[j] : nullptr);
   }
   // Stage 5.

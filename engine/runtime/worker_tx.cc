@@ -3,6 +3,7 @@
 // and the accounting of every received frame: answered, consumed or dropped.
 #include <rte_mbuf.h>
 
+#include "runtime/cookie_synack.h"
 #include "runtime/worker.h"
 #include "wire/headers.h"
 
@@ -114,30 +115,10 @@ void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
     consume(m);
 }
 
-void Worker::write_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
-                                 const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
-  const tcp::SynAckPromise p = tcp::promise_synack(syn.opts, cfg_.endpoint, true);
-  const tcp::SynAckTemplate& t =
-      synack_tpl_[(p.timestamps ? 4 : 0) | (p.wscale ? 2 : 0) | (p.sack ? 1 : 0)];
-  const tcp::SynAckTemplate::Fields fields{f.src_mac,      key.remote_ip,    key.remote_port,
-                                           key.local_port, c.isn.raw(),      (syn.seq + 1).raw(),
-                                           c.ts_val,       syn.opts.ts_val};
-  rte_pktmbuf_reset_headroom(m);
-  const uint16_t len = t.write(rte_pktmbuf_mtod(m, uint8_t*), fields);
-  m->data_len = len;
-  m->pkt_len = len;
-  if (p_.tx_tcp_csum_offload) {
-    m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
-    m->l2_len = wire::kEthHdrLen;
-    m->l3_len = wire::kIpv4MinHdrLen;
-  } else {
-    m->ol_flags = 0;
-  }
-}
-
-void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& syn,
+void Worker::send_cookie_synack(rte_mbuf* m, const wire::Frame&, const tcp::Segment& syn,
                                 const tcp::FourTuple& key, const tcp::SynCookieCodec::Cookie& c) {
-  write_cookie_synack(m, f, syn, key, c);
+  write_cookie_synack(m, synack_tpl_, tcp::SynCookieCodec::word0_of(key),
+                      reduce_syn(syn.seq, syn.opts), c, tx_ol_flags_, tx_offload_);
   WorkerCounters& cn = *counters_;
   cn.cookies_sent.add();
   cn.synack_sent.add();

@@ -30,7 +30,7 @@ struct TcpOptions {
 // Parses the option bytes between the fixed header and the data offset.
 // Returns false when the list is malformed (length byte < 2, option running past
 // the end, a known option with the wrong length); the segment is then dropped.
-// Inline below: the layouts Linux sends, then the general walk.
+// Inline below: the layouts common stacks send, then the general walk.
 bool parse_options(const uint8_t* p, size_t len, TcpOptions& out);
 
 // The general walk of parse_options(), into a zeroed `out`.
@@ -48,43 +48,97 @@ size_t options_length(const TcpOptions& o);
 
 namespace options_detail {
 
-// The layouts Linux sends, recognised by their fixed bytes: the SYN's
-// MSS,SACK_PERM,TS,NOP,WS and every later segment's NOP,NOP,TS. The generic
-// walk costs ~140 instructions per SYN (callgrind, bench_synack_path); these
-// cost ~20.
-inline bool parse_linux_layout(const uint8_t* p, size_t len, TcpOptions& out) {
-  if (len == 20) {
-    uint64_t head;  // 02 04 m m 04 02 08 0a
-    std::memcpy(&head, p, 8);
-    uint32_t tail;  // 01 03 03 s
-    std::memcpy(&tail, p + 16, 4);
-    if ((head & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
-        (tail & 0x00ffffffu) != 0x00030301u)
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// The layouts common stacks send, recognised by their fixed bytes (compared
+// as little-endian words, byte i of a word at bits 8i..8i+7): SYNs of Linux
+// (MSS, SACK_PERM, TS, NOP, WS), Windows (MSS, NOP, WS, NOP, NOP, SACK_PERM)
+// and macOS (MSS, NOP, WS, NOP, NOP, TS, SACK_PERM, EOL), and every later
+// Linux segment's NOP,NOP,TS. Each takes exactly its length and gives what
+// the walk gives, into a zeroed `out` (a test compares them over random
+// variable bytes). The walk costs ~140 instructions per SYN (callgrind,
+// bench_synack_path); these ~20.
+
+// 02 04 m m 04 02 08 0a | tsval | tsecr | 01 03 03 ws
+inline bool parse_linux_syn(const uint8_t* p, TcpOptions& out) {
+  if ((load64(p) & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
+      (load32(p + 16) & 0x00ffffffu) != 0x00030301u)
+    return false;
+  out.has_mss = true;
+  out.mss = wire::load_be16(p + 2);
+  out.sack_permitted = true;
+  out.has_timestamps = true;
+  out.ts_val = wire::load_be32(p + 8);
+  out.ts_ecr = wire::load_be32(p + 12);
+  out.has_wscale = true;
+  out.wscale = p[19];
+  return true;
+}
+
+// 02 04 m m 01 03 03 ws | 01 01 04 02
+inline bool parse_windows_syn(const uint8_t* p, TcpOptions& out) {
+  if ((load64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull || load32(p + 8) != 0x02040101u)
+    return false;
+  out.has_mss = true;
+  out.mss = wire::load_be16(p + 2);
+  out.has_wscale = true;
+  out.wscale = p[7];
+  out.sack_permitted = true;
+  return true;
+}
+
+// 02 04 m m 01 03 03 ws | 01 01 08 0a | tsval | tsecr | 04 02 00 (after EOL: any)
+inline bool parse_macos_syn(const uint8_t* p, TcpOptions& out) {
+  if ((load64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull ||
+      load32(p + 8) != 0x0a080101u || (load32(p + 20) & 0x00ffffffu) != 0x00000204u)
+    return false;
+  out.has_mss = true;
+  out.mss = wire::load_be16(p + 2);
+  out.has_wscale = true;
+  out.wscale = p[7];
+  out.has_timestamps = true;
+  out.ts_val = wire::load_be32(p + 12);
+  out.ts_ecr = wire::load_be32(p + 16);
+  out.sack_permitted = true;
+  return true;
+}
+
+// 01 01 08 0a | tsval | tsecr
+inline bool parse_linux_timestamps(const uint8_t* p, TcpOptions& out) {
+  if (load32(p) != 0x0a080101u) return false;
+  out.has_timestamps = true;
+  out.ts_val = wire::load_be32(p + 4);
+  out.ts_ecr = wire::load_be32(p + 8);
+  return true;
+}
+
+inline bool parse_common_layout(const uint8_t* p, size_t len, TcpOptions& out) {
+  switch (len) {
+    case 20:
+      return parse_linux_syn(p, out);
+    case 12:
+      return parse_linux_timestamps(p, out) || parse_windows_syn(p, out);
+    case 24:
+      return parse_macos_syn(p, out);
+    default:
       return false;
-    out.has_mss = true;
-    out.mss = wire::load_be16(p + 2);
-    out.sack_permitted = true;
-    out.has_timestamps = true;
-    out.ts_val = wire::load_be32(p + 8);
-    out.ts_ecr = wire::load_be32(p + 12);
-    out.has_wscale = true;
-    out.wscale = p[19];
-    return true;
   }
-  if (len == 12 && wire::load_be32(p) == 0x0101080au) {
-    out.has_timestamps = true;
-    out.ts_val = wire::load_be32(p + 4);
-    out.ts_ecr = wire::load_be32(p + 8);
-    return true;
-  }
-  return false;
 }
 
 }  // namespace options_detail
 
 inline bool parse_options(const uint8_t* p, size_t len, TcpOptions& out) {
   out = TcpOptions{};
-  if (options_detail::parse_linux_layout(p, len, out)) return true;
+  if (options_detail::parse_common_layout(p, len, out)) return true;
   return parse_options_walk(p, len, out);
 }
 

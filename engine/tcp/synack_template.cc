@@ -14,15 +14,6 @@ namespace {
 constexpr uint16_t kIp = wire::kEthHdrLen;
 constexpr uint16_t kTcp = wire::kEthHdrLen + wire::kIpv4MinHdrLen;
 
-using synack_template_detail::halves;
-
-// Sum of big-endian 16-bit words of [p, p + n), n even.
-uint64_t be_words(const uint8_t* p, uint16_t n) {
-  uint64_t s = 0;
-  for (uint16_t i = 0; i < n; i += 2) s += wire::load_be16(p + i);
-  return s;
-}
-
 }  // namespace
 
 void SynAckTemplate::init(const SynAckPromise& promise, const EndpointConfig& cfg,
@@ -48,12 +39,16 @@ void SynAckTemplate::init(const SynAckPromise& promise, const EndpointConfig& cf
   // zero; the TCP header and options with checksum, ports, numbers and
   // timestamps zero, plus the pseudo-header's constant part (our address,
   // protocol, length).
-  bytes_[kIp + wire::ip::kCsum] = bytes_[kIp + wire::ip::kCsum + 1] = 0;
-  ip_sum_ = be_words(bytes_ + kIp, wire::kIpv4MinHdrLen);
-  bytes_[kTcp + wire::tcp::kCsum] = bytes_[kTcp + wire::tcp::kCsum + 1] = 0;
+  std::memset(bytes_ + kIp + wire::ip::kCsum, 0, 2);
+  std::memset(bytes_ + kIp + wire::ip::kDst, 0, 4);
+  ip_sum_ = wire::csum_fold(wire::csum_add(bytes_ + kIp, wire::kIpv4MinHdrLen));
+  std::memset(bytes_ + kTcp + wire::tcp::kSport, 0, 12);  // ports, sequence numbers
+  std::memset(bytes_ + kTcp + wire::tcp::kCsum, 0, 2);
+  if (timestamps_) std::memset(bytes_ + ts_off_, 0, 8);
   const uint16_t tcp_len = static_cast<uint16_t>(len_ - kTcp);
-  pseudo_ = halves(our_ip) + wire::kProtoTcp + tcp_len;
-  tcp_sum_ = be_words(bytes_ + kTcp, tcp_len) + pseudo_;
+  pseudo_ = wire::csum_add(bytes_ + kIp + wire::ip::kSrc, 4,
+                           (uint64_t{wire::kProtoTcp} << 8) + __builtin_bswap16(tcp_len));
+  tcp_sum_ = wire::csum_add(bytes_ + kTcp, tcp_len, pseudo_);
 }
 
 }  // namespace synack::tcp

@@ -1,22 +1,33 @@
-// A SYN-ACK serialised once and patched per SYN: the fast path's writer. The
-// template is the frame write_segment() makes for build_synack()'s segment
-// (so both writers agree by construction, and a test compares them); per SYN
-// only the peer's addresses and port, our port, the two sequence numbers and
-// the timestamps change, and both checksums are the template's constant part
-// plus those fields.
+// A SYN-ACK serialised once and patched per SYN: the cookie path's writer.
+// The template is the frame write_segment() makes for build_synack()'s
+// segment (so both writers agree by construction, and a test compares them);
+// per SYN only the peer's MAC, address and port, our port, the two sequence
+// numbers and the timestamps change, and both checksums are the template's
+// constant part plus those fields.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "tcp/endpoint_config.h"
 #include "tcp/synack.h"
-#include <cstring>
-
 #include "wire/byteorder.h"
+#include "wire/checksum.h"
 #include "wire/headers.h"
 #include "wire/inet_checksum.h"
 
 namespace synack::tcp {
+
+// The shape of the SYN-ACK a stateless (cookie) answer promises for `syn`:
+// timestamps << 2 | window scale << 1 | SACK-permitted, the flags of
+// promise_synack(syn, cfg, true) (which offers window scale and SACK only with
+// timestamps; a test compares the two). Indexes a worker's templates.
+inline uint8_t cookie_shape(const TcpOptions& syn) {
+  const bool ts = syn.has_timestamps;
+  return static_cast<uint8_t>((ts ? 4 : 0) | (ts && syn.has_wscale ? 2 : 0) |
+                              (ts && syn.sack_permitted ? 1 : 0));
+}
+inline constexpr int kCookieShapes = 8;
 
 class SynAckTemplate {
  public:
@@ -27,10 +38,9 @@ class SynAckTemplate {
             uint32_t our_ip, bool csum_offload);
 
   struct Fields {
-    wire::MacAddr peer_mac;
+    const uint8_t* peer_mac;  // 6 bytes; may lie in the frame being overwritten
     uint32_t peer_ip;
-    uint16_t peer_port;
-    uint16_t our_port;
+    uint32_t ports;  // peer port << 16 | our port
     uint32_t seq;
     uint32_t ack;
     uint32_t ts_val;  // used only when the promise has timestamps
@@ -49,47 +59,52 @@ class SynAckTemplate {
  private:
   alignas(64) uint8_t bytes_[kCopyBytes];
   uint16_t len_ = 0;
-  uint16_t ts_off_ = 0;     // TSval's offset in the frame (0: no timestamps)
-  uint64_t ip_sum_ = 0;     // IPv4 header sum without the peer's address
-  uint64_t tcp_sum_ = 0;    // pseudo-header and TCP header sum without the varying fields
-  uint64_t pseudo_ = 0;     // the pseudo-header's constant part (our address, protocol, length)
+  uint16_t ts_off_ = 0;  // TSval's offset in the frame (0: no timestamps)
+  // The sums, as csum_add() takes them (native-order words): the varying
+  // fields are added as the 32-bit words they are stored as, one add each.
+  uint32_t ip_sum_ = 0;   // IPv4 header sum without the peer's address, folded
+  uint64_t tcp_sum_ = 0;  // pseudo-header and TCP header sum without the varying fields
+  uint64_t pseudo_ = 0;   // the pseudo-header's constant part (our address, protocol, length)
   bool timestamps_ = false;
   bool csum_offload_ = false;
 };
 
-namespace synack_template_detail {
-constexpr uint64_t halves(uint32_t v) {
-  return (v >> 16) + (v & 0xffff);
-}
-}  // namespace synack_template_detail
-
 inline uint16_t SynAckTemplate::write(uint8_t* buf, const Fields& f) const {
-  using synack_template_detail::halves;
   constexpr uint16_t kIp = wire::kEthHdrLen;
   constexpr uint16_t kTcp = wire::kEthHdrLen + wire::kIpv4MinHdrLen;
+  // Everything taken from the SYN is read before the template covers it.
+  uint32_t mac_lo;
+  uint16_t mac_hi;
+  std::memcpy(&mac_lo, f.peer_mac, 4);
+  std::memcpy(&mac_hi, f.peer_mac + 4, 2);
+  // The varying fields as the words they are stored as: the address, the
+  // ports (ours first), the sequence numbers, the timestamps.
+  const uint32_t peer_ip = __builtin_bswap32(f.peer_ip);
+  const uint32_t ports = __builtin_bswap32(f.ports << 16 | f.ports >> 16);
+  const uint64_t seq_ack = uint64_t{__builtin_bswap32(f.seq)} | uint64_t{__builtin_bswap32(f.ack)}
+                                                                    << 32;
+  const uint64_t ts = timestamps_ ? uint64_t{__builtin_bswap32(f.ts_val)} |
+                                        uint64_t{__builtin_bswap32(f.ts_ecr)} << 32
+                                  : 0;
+
   std::memcpy(buf, bytes_, kCopyBytes);
-  wire::store_mac(buf + wire::eth::kDst, f.peer_mac);
-  wire::store_be32(buf + kIp + wire::ip::kDst, f.peer_ip);
-  const uint64_t peer = halves(f.peer_ip);
-  wire::store_be16(buf + kIp + wire::ip::kCsum,
-                   static_cast<uint16_t>(~wire::csum_fold32(ip_sum_ + peer)));
+  std::memcpy(buf + wire::eth::kDst, &mac_lo, 4);
+  std::memcpy(buf + wire::eth::kDst + 4, &mac_hi, 2);
+  std::memcpy(buf + kIp + wire::ip::kDst, &peer_ip, 4);
+  // ip_sum_ is below 2^16: one 32-bit add with its carry, then the fold.
+  uint32_t ip = ip_sum_ + peer_ip;
+  ip += ip < peer_ip;
+  wire::store_csum(buf + kIp + wire::ip::kCsum, static_cast<uint16_t>(~wire::csum_fold32(ip)));
   uint8_t* t = buf + kTcp;
-  wire::store_be16(t + wire::tcp::kSport, f.our_port);
-  wire::store_be16(t + wire::tcp::kDport, f.peer_port);
-  wire::store_be32(t + wire::tcp::kSeq, f.seq);
-  wire::store_be32(t + wire::tcp::kAck, f.ack);
-  if (timestamps_) {
-    wire::store_be32(buf + ts_off_, f.ts_val);
-    wire::store_be32(buf + ts_off_ + 4, f.ts_ecr);
-  }
-  if (csum_offload_) {
-    // The pseudo-header alone (RFC 9293 3.1): addresses, protocol, length.
-    wire::store_be16(t + wire::tcp::kCsum, wire::csum_fold32(pseudo_ + peer));
-    return len_;
-  }
-  uint64_t sum = tcp_sum_ + peer + f.our_port + f.peer_port + halves(f.seq) + halves(f.ack);
-  if (timestamps_) sum += halves(f.ts_val) + halves(f.ts_ecr);
-  wire::store_be16(t + wire::tcp::kCsum, static_cast<uint16_t>(~wire::csum_fold32(sum)));
+  std::memcpy(t + wire::tcp::kSport, &ports, 4);
+  std::memcpy(t + wire::tcp::kSeq, &seq_ack, 8);
+  if (timestamps_) std::memcpy(buf + ts_off_, &ts, 8);
+  // With offload the pseudo-header alone (RFC 9293 3.1): addresses, protocol, length.
+  wire::store_csum(t + wire::tcp::kCsum,
+                   csum_offload_
+                       ? wire::csum_fold(pseudo_ + peer_ip)
+                       : static_cast<uint16_t>(~wire::csum_fold(wire::csum_add_words(
+                             tcp_sum_, uint64_t{peer_ip} | uint64_t{ports} << 32, seq_ack, ts))));
   return len_;
 }
 

@@ -13,7 +13,9 @@
 
 namespace synack::testing {
 
-inline bool init_test_eal(const char* argv0, const char* tag, const char* memory_mb = "256") {
+// `extra` EAL options come last (a test's --force-max-simd-bitwidth=N).
+inline bool init_test_eal(const char* argv0, const char* tag, const char* memory_mb = "256",
+                          const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {
       argv0,
       "--no-huge",
@@ -25,6 +27,7 @@ inline bool init_test_eal(const char* argv0, const char* tag, const char* memory
       "-l",
       "0",
       std::string("--file-prefix=") + tag + "-" + std::to_string(getpid())};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   return rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;

@@ -9,9 +9,15 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <rte_cpuflags.h>
 #include <rte_cycles.h>
+// Before any header that includes rte_vect.h: DPDK 22.11 declares
+// rte_vect_get_max_simd_bitwidth() outside extern "C" unless rte_ethdev.h
+// brought it in.
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_vect.h>
 
 #include <cstdint>
 #include <cstring>
@@ -82,6 +88,17 @@ class WorkerHarness {
     p.isn_key = tcp::SipKey{5, 6};
     p.flow_key = tcp::SipKey{7, 8};
     p.limiter_key = tcp::SipKey{9, 10};
+    // The SipHash batch the engine would pick (engine.cc), so that
+    // --force-max-simd-bitwidth selects it for a test run. (An experimental
+    // DPDK symbol; the engine's libraries allow those, tests do not.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    p.sip_lanes = tcp::choose_sip_lanes(
+        rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
+        rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+            rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
+        rte_vect_get_max_simd_bitwidth());
+#pragma GCC diagnostic pop
     now = 0;
     worker_ = runtime::Worker::create(cfg, *ctl_, p, err);
     if (!worker_) return false;
