@@ -33,8 +33,6 @@
 #include "flow/timer_wheel.h"
 #include "runtime/config.h"
 #include "runtime/control.h"
-#include "flow/neighbour_table.h"
-#include "flow/source_port_allocator.h"
 #include "runtime/counters.h"
 #include "runtime/latency_histogram.h"
 #include "runtime/rx_classifier.h"
@@ -44,8 +42,8 @@
 #include "tcp/responder.h"
 #include "tcp/segment_write.h"
 #include "tcp/siphash_batch.h"
-#include "tcp/synack_template.h"
 #include "tcp/syn_cookie.h"
+#include "tcp/synack_template.h"
 #include "wire/frame.h"
 
 namespace synack::runtime {
@@ -150,7 +148,12 @@ class Worker {
   // (after the rate limiter); the burst's first pass takes them, leaving
   // the other frames in `left` (returns how many); the batch answered.
   void take_syn(SynBatch& b, rte_mbuf* m, const tcp::FourTuple& key, const PlainSyn& syn);
-  uint16_t take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left);
+  uint16_t take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left,
+                           uint8_t* left_pos);
+  uint16_t admit_first_pass(SynBatch& b, uint16_t first, const tcp::FourTuple* keys,
+                            const uint16_t* gen, uint16_t n_gen, const uint8_t* slot_pos,
+                            rte_mbuf** def, uint8_t* def_pos);
+  void handle_deferred_syn(rte_mbuf* m);
   void answer_syns(SynBatch& b);
   void handle_tcp(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& seg,
                   const tcp::FourTuple& key, uint32_t sig, int32_t idx, uint32_t tw,
@@ -266,7 +269,7 @@ class Worker {
   // wait, so the RX rings can always be refilled (checked once per tick).
   bool pool_low_ = false;
   uint32_t pool_reserve_ = 0;
-  uint64_t ack_budget_s_ = 0;   // the second the ACK budget counts
+  uint64_t ack_budget_s_ = 0;  // the second the ACK budget counts
   uint32_t ack_budget_used_ = 0;
   CookieMode mode_ = CookieMode::kOverload;
   bool cookie_active_ = false;

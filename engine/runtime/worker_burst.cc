@@ -73,9 +73,20 @@ inline RxCsum rx_csum(const rte_mbuf* m, bool offload) {
 struct SynBatch {
   PlainSyn syns[kBurst];
   rte_mbuf* pkts[kBurst];
-  uint64_t w0[kBurst], w1[kBurst];
+  uint64_t w0[kBurst], w1[kBurst];  // w0: remote address and both ports
+  uint8_t pos[kBurst];              // the first pass's: place in the burst
   uint16_t n = 0;
   uint32_t received = 0;  // SYNs offered to it, the rate-limited ones too
+
+  // Stored, not yet admitted: the first pass's SYNs wait for the general
+  // pass (Worker::admit_first_pass).
+  [[gnu::always_inline]] void add(rte_mbuf* m, const tcp::FourTuple& key, const PlainSyn& syn,
+                                  uint64_t now_s) {
+    syns[n] = syn;
+    w0[n] = tcp::SynCookieCodec::word0_of(key);
+    w1[n] = tcp::SynCookieCodec::word1_of(tcp::Seq(syn.isn), syn.mss_index, now_s);
+    pkts[n++] = m;
+  }
 };
 
 [[gnu::always_inline]] inline void Worker::take_syn(SynBatch& b, rte_mbuf* m,
@@ -87,15 +98,85 @@ struct SynBatch {
     drop(m, DropReason::syn_rate_limited);
     return;
   }
-  b.syns[b.n] = syn;
-  b.w0[b.n] = tcp::SynCookieCodec::word0_of(key);
-  b.w1[b.n] = tcp::SynCookieCodec::word1_of(tcp::Seq(syn.isn), syn.mss_index, now_s_);
-  b.pkts[b.n++] = m;
+  b.add(m, key, syn, now_s_);
+}
+
+// Whether an earlier segment of the burst that stage 4 handles in order has
+// the 4-tuple `w0` (remote address and ports) and the local port of `w0`:
+// a cookie ACK there may create the flow this SYN then meets, so the SYN
+// must wait its turn (RFC 9293 3.10.7: segments of a connection in order).
+// The local address is not compared: a false match only sends a SYN the
+// general way, which answers it as the cookie stage would.
+static bool earlier_same_key(const tcp::FourTuple* keys, const uint16_t* gen, uint16_t n_gen,
+                             const tcp::FourTuple& key) {
+  for (uint16_t g = 0; g < n_gen; g++)
+    if (keys[gen[g]] == key) return true;
+  return false;
+}
+
+static bool earlier_general(const tcp::FourTuple* keys, const uint16_t* gen, uint16_t n_gen,
+                            const uint8_t* pos, uint64_t w0, unsigned before) {
+  for (uint16_t g = 0; g < n_gen; g++)
+    if (pos[gen[g]] < before && tcp::SynCookieCodec::word0_of(keys[gen[g]]) == w0) return true;
+  return false;
+}
+
+// The first pass's SYNs (the batch's first `first`), now that the general
+// pass has seen the rest of the burst: one with an earlier same-4-tuple segment in stage 4 is
+// deferred to stage 4 in its place (`def`, `def_pos`); the others meet the rate limiter in arrival
+// order, as take_syn() would have.
+uint16_t Worker::admit_first_pass(SynBatch& b, uint16_t first, const tcp::FourTuple* keys,
+                                  const uint16_t* gen, uint16_t n_gen, const uint8_t* slot_pos,
+                                  rte_mbuf** def, uint8_t* def_pos) {
+  uint16_t kept = 0, n_def = 0;
+  for (uint16_t k = 0; k < b.n; k++) {
+    rte_mbuf* m = b.pkts[k];
+    if (k < first) {
+      if (n_gen != 0 && earlier_general(keys, gen, n_gen, slot_pos, b.w0[k], b.pos[k])) {
+        def[n_def] = m;
+        def_pos[n_def++] = b.pos[k];
+        continue;
+      }
+      b.received++;
+      if (limiter_on_ && !limiter_->allow(static_cast<uint32_t>(b.w0[k] >> 32), now_tsc_)) {
+        counters_->syn_rate_limited.add();
+        drop(m, DropReason::syn_rate_limited);
+        continue;
+      }
+    }
+    // Stage 3's own SYNs (from `first` on) met the limiter in take_syn().
+    b.syns[kept] = b.syns[k];
+    b.w0[kept] = b.w0[k];
+    b.w1[kept] = b.w1[k];
+    b.pkts[kept++] = m;
+  }
+  b.n = kept;
+  return n_def;
+}
+
+// A SYN admit_first_pass() deferred, in its place among stage 4's segments:
+// parsed in full, looked up afresh (an earlier segment may have made a flow).
+void Worker::handle_deferred_syn(rte_mbuf* m) {
+  const RxCsum ok = rx_csum(m, p_.rx_csum_offload);
+  Slot sl;
+  tcp::FourTuple key;
+  PlainSyn unused;
+  [[maybe_unused]] const RxKind k = rx_.classify(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
+                                                 ok.ip, ok.l4, false, key, unused, sl.f, sl.seg);
+  assert(k == RxKind::kTcp);
+  uint32_t sig;
+  signatures(&key, 1, &sig);
+  const int32_t slot = flows_->size() != 0 ? flows_->lookup(key, sig) : -1;
+  const uint32_t h =
+      time_wait_->size() != 0 ? time_wait_->find(key, sig) : flow::TimeWaitStore::kNone;
+  handle_tcp(m, sl.f, sl.seg, key, sig, slot, h, nullptr);
 }
 
 // Out of line (as answer_syns()): the loop's registers are its own, where
 // inlined into process_burst it spilled (callgrind, bench_synack_path).
-uint16_t Worker::take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left) {
+uint16_t Worker::take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left,
+                                 uint8_t* left_pos) {
+  const uint64_t now_s = now_s_;
   const bool rx_offload = p_.rx_csum_offload;
   uint16_t n_left = 0;
   for (uint16_t i = 0; i < n; i++) {
@@ -113,12 +194,15 @@ uint16_t Worker::take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_m
     auto sink = [&](const tcp::FourTuple& key, const PlainSyn& syn) __attribute__((always_inline)) {
       if (!listening(key.local_port)) return;
       taken = true;
-      take_syn(b, m, key, syn);
+      b.pos[b.n] = static_cast<uint8_t>(i);
+      b.add(m, key, syn, now_s);
     };
     if (m->nb_segs != 1 ||
         !rx_.plain_syn(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ip_ok, l4_ok, sink) ||
-        !taken)
+        !taken) {
+      left_pos[n_left] = static_cast<uint8_t>(i);
       left[n_left++] = m;
+    }
   }
   return n_left;
 }
@@ -183,8 +267,10 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   // general pass; a frame it leaves is classified again there.
   SynBatch syns;
   rte_mbuf* left[kBurst];
+  uint8_t left_pos[kBurst];  // the place in the burst of each frame left
+  uint8_t slot_pos[kBurst];  // and of each slot (direct bursts only)
   if (direct) {
-    n = take_plain_syns(pkts, n, syns, left);
+    n = take_plain_syns(pkts, n, syns, left, left_pos);
     pkts = left;
   }
   for (uint16_t i = 0; i < n; i++) {
@@ -243,6 +329,7 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
       key = tcp::FourTuple{sl.f.src_ip, sl.f.dst_ip, sl.seg.src_port, sl.seg.dst_port};
     }
     sc.keys[n_tcp] = key;
+    if (direct) slot_pos[n_tcp] = left_pos[i];
     tcp_pkts[n_tcp++] = m;
   }
 
@@ -286,9 +373,17 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   // cookie answers join those of stage 1; `acks` lists the segments whose
   // cookie MAC is computed now for the general path; `done` marks the slots
   // stage 3 finished.
+  // A plain SYN with an earlier segment of its 4-tuple among those
+  // (`gen`) stays in stage 4, after it.
   uint16_t acks[kBurst];
   uint16_t n_acks = 0;
+  uint16_t gen[kBurst];
+  uint16_t n_gen = 0;
   uint64_t done = 0;
+  rte_mbuf* deferred[kBurst];
+  uint8_t deferred_pos[kBurst];
+  uint16_t n_deferred = 0;
+  const uint16_t first_pass = syns.n;
   for (uint16_t j = 0; j < n_tcp; j++) {
     const bool is_reduced = reduced >> j & 1;
     const tcp::FourTuple& key = sc.keys[j];
@@ -298,12 +393,21 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
       continue;
     }
     const tcp::Segment& seg = slots[j].seg;
-    if (is_reduced || (cookies && plain_syn(seg))) {
+    if ((is_reduced || (cookies && plain_syn(seg))) &&
+        (n_gen == 0 || !earlier_same_key(sc.keys, gen, n_gen, key))) {
       done |= uint64_t{1} << j;
       take_syn(syns, tcp_pkts[j], key, is_reduced ? slots[j].syn : reduce_syn(seg.seq, seg.opts));
-    } else if (cookie_ack_plausible(seg)) {
-      acks[n_acks++] = j;
+      continue;
     }
+    if (is_reduced) unreduce(j);
+    if (cookie_ack_plausible(seg)) acks[n_acks++] = j;
+    gen[n_gen++] = j;
+  }
+  if (first_pass != 0 && (n_gen != 0 || limiter_on_)) {
+    n_deferred =
+        admit_first_pass(syns, first_pass, sc.keys, gen, n_gen, slot_pos, deferred, deferred_pos);
+  } else {
+    syns.received += first_pass;
   }
   if (syns.n != 0) answer_syns(syns);
   if (syns.received != 0) c.syn_received.add(syns.received);
@@ -333,8 +437,11 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   uint64_t rest = (n_tcp == 64 ? ~uint64_t{0} : (uint64_t{1} << n_tcp) - 1) & ~done;
   if (tables_empty && rest != 0) signatures(sc.keys, n_tcp, sigs);
   const uint32_t changes_before = table_changes_;
+  uint16_t next_deferred = 0;
   for (; rest != 0; rest &= rest - 1) {
     const auto j = static_cast<uint16_t>(__builtin_ctzll(rest));
+    while (next_deferred < n_deferred && deferred_pos[next_deferred] < slot_pos[j])
+      handle_deferred_syn(deferred[next_deferred++]);
     const tcp::FourTuple& key = sc.keys[j];
     int32_t slot = tables_empty ? -1 : idx[j];
     uint32_t h = tables_empty ? flow::TimeWaitStore::kNone : tw[j];
@@ -345,6 +452,7 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
     handle_tcp(tcp_pkts[j], slots[j].f, slots[j].seg, key, sigs[j], slot, h,
                (have_hash >> j & 1) ? &ack_hash[j] : nullptr);
   }
+  while (next_deferred < n_deferred) handle_deferred_syn(deferred[next_deferred++]);
   // Stage 5.
   flush_tx();
 }

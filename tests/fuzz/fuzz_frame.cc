@@ -402,20 +402,46 @@ ParseError check_one(const uint8_t* d, size_t n, const ParseContext& pc, Frame& 
     if (drop == tcp::Drop::kNone) FUZZ_CHECK(same_segment(seg, ref_seg));
   }
 
-  // F5.
+  // F5. The data path's classifier says what the general parsers say:
+  // without plain SYNs, kTcp exactly for option-less IPv4 segments they take,
+  // filled alike; with them, a plain SYN comes out reduced (reduce_syn() of
+  // the parsed segment) and the first pass's plain_syn() agrees.
   runtime::RxClassifier rx;
   rx.init(pc);
-  Frame rf;
-  tcp::Segment rs;
-  const bool fast =
-      rx.parse(d, static_cast<uint32_t>(n), pc.ip_csum_verified, pc.l4_csum_verified, rf, rs);
   const bool full = tcp_ok && drop == tcp::Drop::kNone;
-  if (fast) {
-    FUZZ_CHECK(full);
-    FUZZ_CHECK(same_frame(rf, f) && same_segment(rs, seg));
+  const bool common = full && f.l4_off == 14 + 20;
+  const bool plain = common &&
+                     (seg.flags & (tcp::tcpflag::kFin | tcp::tcpflag::kSyn | tcp::tcpflag::kRst |
+                                   tcp::tcpflag::kAck)) == tcp::tcpflag::kSyn &&
+                     seg.payload_len == 0;
+  const tcp::FourTuple ref_key{f.src_ip, f.dst_ip, seg.src_port, seg.dst_port};
+  const auto len = static_cast<uint32_t>(n);
+  for (const bool plain_syns : {false, true}) {
+    Frame rf;
+    tcp::Segment rs;
+    tcp::FourTuple key;
+    runtime::PlainSyn syn;
+    const runtime::RxKind k =
+        rx.classify(d, len, pc.ip_csum_verified, pc.l4_csum_verified, plain_syns, key, syn, rf, rs);
+    const bool reduced = plain_syns && plain;
+    FUZZ_CHECK((k == runtime::RxKind::kPlainSyn) == reduced);
+    FUZZ_CHECK((k == runtime::RxKind::kTcp) == (common && !reduced));
+    if (k == runtime::RxKind::kTcp) FUZZ_CHECK(same_frame(rf, f) && same_segment(rs, seg));
+    if (k != runtime::RxKind::kOther) FUZZ_CHECK(key == ref_key);
+    if (k == runtime::RxKind::kPlainSyn) {
+      const runtime::PlainSyn want = runtime::reduce_syn(seg.seq, seg.opts);
+      FUZZ_CHECK(syn.isn == want.isn && syn.ts_val == want.ts_val &&
+                 syn.mss_index == want.mss_index && syn.ts_bits == want.ts_bits &&
+                 syn.shape == want.shape);
+    }
   }
-  const bool fast_class = full && f.l4_off == 14 + 20;
-  FUZZ_CHECK(fast == fast_class);
+  int calls = 0;
+  const bool taken = rx.plain_syn(d, len, pc.ip_csum_verified, pc.l4_csum_verified,
+                                  [&](const tcp::FourTuple& k2, const runtime::PlainSyn&) {
+                                    calls++;
+                                    FUZZ_CHECK(k2 == ref_key);
+                                  });
+  FUZZ_CHECK(taken == plain && calls == (plain ? 1 : 0));
   return e;
 }
 

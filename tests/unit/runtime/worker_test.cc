@@ -222,6 +222,44 @@ TEST_F(WorkerTest, CookiesAllocateNothingUntilTheFinalAck) {
   EXPECT_EQ(r[0].seq, cookie + 1);
 }
 
+// A SYN after the cookie ACK of its own 4-tuple in one burst meets the flow
+// that ACK made (a challenge ACK, RFC 5961 4.2), never a second cookie: the
+// SYN stage of the burst must not overtake the general path. At an idle
+// server (the first pass) and with another flow in the table (stage 3).
+class SynAfterCookieAck : public WorkerTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SynAfterCookieAck, InOneBurstMeetsTheFlowTheAckMade) {
+  start(CookieMode::kAlways);
+  if (GetParam()) {
+    Client other(h_, 41000);
+    h_.now = 1;
+    ASSERT_TRUE(other.connect());
+    ASSERT_EQ(w().flows_in_use(), 1u);
+  }
+  const unsigned flows_before = w().flows_in_use();
+  const uint64_t validated_before = c().cookies_validated.get();
+  Client cl(h_, 40001);
+  h_.now = 2;
+  std::vector<Decoded> r = cl.syn();
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].flags, kSynAck);
+  const uint64_t cookies_before = answered(ReplyKind::cookie_syn_ack);
+  h_.now = 3;
+  const Bytes ack = cl.frame(cl.seg(flag::kAck));
+  TcpSpec again = cl.syn_spec();
+  again.seq = cl.isn + 1000;
+  r = h_.send(std::vector<Bytes>{ack, cl.frame(again)});
+  EXPECT_EQ(c().cookies_validated.get(), validated_before + 1);
+  EXPECT_EQ(w().flows_in_use(), flows_before + 1);
+  EXPECT_EQ(answered(ReplyKind::cookie_syn_ack), cookies_before) << h_.counter_dump();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].flags, flag::kAck) << describe(r[0]);
+  EXPECT_EQ(r[0].seq, cl.iss + 1);
+  h_.expect_accounting();
+}
+
+INSTANTIATE_TEST_SUITE_P(IdleOrNot, SynAfterCookieAck, ::testing::Bool());
+
 TEST_F(WorkerTest, BacklogBoundsHalfOpenAndOverloadSwitchesToCookies) {
   start(CookieMode::kOverload);
   std::vector<Bytes> syns;
