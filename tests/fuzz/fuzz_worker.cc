@@ -540,11 +540,6 @@ class Program {
           // hardware address (the ARP field, which Linux's neigh_update takes).
           const bool usable = (f[14 + 8] & 1) == 0 && mac_key(&f[14 + 8]) != 0;
           if (client_ && fr.src_ip == kTargetIp && usable) announced_.insert(mac_key(&f[14 + 8]));
-          // Known: the client's neighbour table learns the Ethernet source
-          // address instead (runtime/worker_client.cc, client_learn);
-          // regressions/fuzz_worker/client-learns-arp-ethernet-source.
-          if (client_ && fr.src_ip == kTargetIp && known_bug_allowed("arp-sha"))
-            announced_.insert(mac_key(fr.src_mac.b));
           break;
         }
         case wire::FrameKind::kIcmpEcho:
@@ -686,12 +681,7 @@ class Program {
       // RFC 792 echo reply, to the asker.
       FUZZ_CHECK(d.icmp_type == 0 && d.icmp_code == 0);
       FUZZ_CHECK(seen_macs_.count(mac_key(d.eth_dst.b)) == 1 && seen_ips_.count(d.ip_dst) == 1);
-      // Known: the reply to an all-zero echo request (id 0, seq 0, no data)
-      // carries checksum 0x0000 where 0xffff is due (RFC 1624 eqn. 3 gives -0
-      // when the result is all zero); regressions/fuzz_worker/icmp-echo-all-zero-checksum.
-      const uint8_t* icmp = p + 14 + d.ip_ihl;
-      const bool all_zero = ones_sum(icmp, d.ip_total - d.ip_ihl) == 0;
-      if (all_zero && known_bug_allowed("icmp-zero-checksum")) return;
+      // Even for an all-zero echo request (regressions/fuzz_worker/icmp-echo-all-zero-checksum).
       FUZZ_CHECK(d.icmp_csum_ok);
       return;
     }
@@ -745,15 +735,11 @@ class Program {
     // One connection per tuple at a time (RFC 9293 3.10.7: a segment is
     // processed in arrival order against the TCB it finds): after a SYN-ACK,
     // the tuple's ACK-bearing segments belong to the connection it opened.
-    // Known: the burst's cookie fast path (stage 3 of worker_burst.cc) answers
-    // a plain SYN before the segments ahead of it in the burst, against the
-    // lookup made before them, so a SYN behind the ACK that completes its
-    // tuple's cookie handshake gets a second cookie SYN-ACK instead of
-    // RFC 5961 4.2's challenge ACK; regressions/fuzz_worker/syn-fast-path-before-earlier-ack.
-    if (peer != nullptr && known_bug_allowed("syn-fast-path-order") &&
-        d.seq - (peer->iss_before + 1) <= (1u << 30) && d.seq - (peer->iss + 1) > (1u << 30))
-      return;
-    if (peer != nullptr && peer->iss_known && !d.has(kSyn) && !d.has(kRst))
+    // A zero-window probe (RFC 9293 3.8.6.1, as Linux's tcp_xmit_probe_skb)
+    // is a bare ACK at SND.UNA - 1, which is ISS itself before any byte is
+    // acknowledged.
+    if (peer != nullptr && peer->iss_known && !d.has(kSyn) && !d.has(kRst) &&
+        !(d.payload.empty() && !d.has(kFin) && d.seq == peer->iss))
       FUZZ_CHECK(d.seq - (peer->iss + 1) <= (1u << 30));
     if (!d.payload.empty()) {
       // The response over and over (one per request with a passive close):
