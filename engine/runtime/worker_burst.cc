@@ -13,6 +13,7 @@
 #include <rte_prefetch.h>
 
 #include <cassert>
+#include <type_traits>
 
 #include "runtime/cookie_synack.h"
 #include "runtime/worker.h"
@@ -86,6 +87,21 @@ struct SynBatch {
     w0[n] = tcp::SynCookieCodec::word0_of(key);
     w1[n] = tcp::SynCookieCodec::word1_of(tcp::Seq(syn.isn), syn.mss_index, now_s);
     pkts[n++] = m;
+  }
+
+  // The low half of w1 less the MSS index (the counter bits): the same for
+  // every SYN of a burst.
+  static uint32_t count_bits(uint64_t now_s) {
+    return static_cast<uint32_t>(tcp::SynCookieCodec::word1_of(tcp::Seq(0), 0, now_s));
+  }
+  // add() at entry `k`, the counter bits computed once for the burst; the
+  // caller keeps the count.
+  [[gnu::always_inline]] void put(uint16_t k, rte_mbuf* m, const tcp::FourTuple& key,
+                                  const PlainSyn& syn, uint32_t count) {
+    syns[k] = syn;
+    w0[k] = tcp::SynCookieCodec::word0_of(key);
+    w1[k] = uint64_t{syn.isn} << 32 | (count | syn.mss_index);
+    pkts[k] = m;
   }
 };
 
@@ -176,34 +192,46 @@ void Worker::handle_deferred_syn(rte_mbuf* m) {
 // inlined into process_burst it spilled (callgrind, bench_synack_path).
 uint16_t Worker::take_plain_syns(rte_mbuf** pkts, uint16_t n, SynBatch& b, rte_mbuf** left,
                                  uint8_t* left_pos) {
-  const uint64_t now_s = now_s_;
-  const bool rx_offload = p_.rx_csum_offload;
+  const uint32_t count_bits = SynBatch::count_bits(now_s_);
   uint16_t n_left = 0;
-  for (uint16_t i = 0; i < n; i++) {
-    if (i + 2 < n) {
-      const auto* ahead = rte_pktmbuf_mtod(pkts[i + 2], const uint8_t*);
-      rte_prefetch0(ahead);
-      rte_prefetch0(ahead + RTE_CACHE_LINE_SIZE);
+  // The batch's count in a local: every store into the batch's uint8_t
+  // arrays may alias b.n, which the loop then loaded and stored per SYN.
+  uint16_t n_syn = b.n;
+  // Written out with and without RX checksum offload: without it the
+  // offload flags are constants, and the loop has a register more.
+  auto loop = [&](auto offload) __attribute__((always_inline)) {
+    for (uint16_t i = 0; i < n; i++) {
+      if (i + 2 < n) {
+        const auto* ahead = rte_pktmbuf_mtod(pkts[i + 2], const uint8_t*);
+        rte_prefetch0(ahead);
+        rte_prefetch0(ahead + RTE_CACHE_LINE_SIZE);
+      }
+      rte_mbuf* m = pkts[i];
+      const bool ip_ok =
+          offload() && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      const bool l4_ok =
+          offload() && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+      bool taken = false;
+      auto sink = [&](const tcp::FourTuple& key, const PlainSyn& syn)
+          __attribute__((always_inline)) {
+        if (!listening(key.local_port)) return;
+        taken = true;
+        b.pos[n_syn] = static_cast<uint8_t>(i);
+        b.put(n_syn++, m, key, syn, count_bits);
+      };
+      if (m->nb_segs != 1 ||
+          !rx_.plain_syn(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ip_ok, l4_ok, sink) ||
+          !taken) {
+        left_pos[n_left] = static_cast<uint8_t>(i);
+        left[n_left++] = m;
+      }
     }
-    rte_mbuf* m = pkts[i];
-    const bool ip_ok =
-        rx_offload && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-    const bool l4_ok =
-        rx_offload && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-    bool taken = false;
-    auto sink = [&](const tcp::FourTuple& key, const PlainSyn& syn) __attribute__((always_inline)) {
-      if (!listening(key.local_port)) return;
-      taken = true;
-      b.pos[b.n] = static_cast<uint8_t>(i);
-      b.add(m, key, syn, now_s);
-    };
-    if (m->nb_segs != 1 ||
-        !rx_.plain_syn(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ip_ok, l4_ok, sink) ||
-        !taken) {
-      left_pos[n_left] = static_cast<uint8_t>(i);
-      left[n_left++] = m;
-    }
-  }
+  };
+  if (p_.rx_csum_offload)
+    loop(std::true_type{});
+  else
+    loop(std::false_type{});
+  b.n = n_syn;
   return n_left;
 }
 
