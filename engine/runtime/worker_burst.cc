@@ -241,21 +241,30 @@ void Worker::answer_syns(SynBatch& b) {
   if (n_tx_ + b.n > kTxMax) flush_tx();
   // Members in locals: every store into a frame (uint8_t) may alias them,
   // so the compiler would load them again for each SYN.
-  const auto now_ts = static_cast<uint32_t>(now_ms_);
+  const tcp::SynCookieCodec::TsClock ts_clock =
+      tcp::SynCookieCodec::ts_clock(static_cast<uint32_t>(now_ms_));
   const uint64_t now_s = now_s_;
   const uint64_t ol_flags = tx_ol_flags_, tx_offload = tx_offload_;
   const tcp::SynAckTemplate* templates = synack_tpl_;
   rte_mbuf** tx = tx_ + n_tx_;
   const uint16_t n = b.n;
-  for (uint16_t k = 0; k < n; k++) {
-    const PlainSyn& s = b.syns[k];
-    rte_mbuf* m = b.pkts[k];
-    write_cookie_synack(m, templates, b.w0[k], s,
-                        {tcp::SynCookieCodec::isn_from_hash(hash[k], s.mss_index, now_s),
-                         tcp::SynCookieCodec::ts_val_of(s.ts_bits, now_ts)},
-                        ol_flags, tx_offload);
-    tx[k] = m;
-  }
+  // Every template has the port's offload: the loop is written out for each.
+  auto loop = [&](auto offload) __attribute__((always_inline)) {
+    for (uint16_t k = 0; k < n; k++) {
+      const PlainSyn& s = b.syns[k];
+      rte_mbuf* m = b.pkts[k];
+      write_cookie_synack_as<offload()>(
+          m, templates, b.w0[k], s,
+          {tcp::SynCookieCodec::isn_from_hash(hash[k], s.mss_index, now_s),
+           tcp::SynCookieCodec::ts_val_at(s.ts_bits, ts_clock)},
+          ol_flags, tx_offload);
+      tx[k] = m;
+    }
+  };
+  if (templates[0].csum_offload())
+    loop(std::true_type{});
+  else
+    loop(std::false_type{});
   n_tx_ = static_cast<uint16_t>(n_tx_ + b.n);
   // Counted once for the burst.
   WorkerCounters& c = *counters_;
