@@ -13,6 +13,7 @@
 #include <rte_prefetch.h>
 
 #include <cassert>
+#include <cstring>
 #include <type_traits>
 
 #include "runtime/cookie_synack.h"
@@ -264,13 +265,14 @@ void Worker::answer_syns(SynBatch& b) {
           {tcp::SynCookieCodec::isn_from_hash(hash[k], s.mss_index, now_s),
            tcp::SynCookieCodec::ts_val_at(s.ts_bits, ts_clock)},
           ol_flags, tx_offload);
-      tx[k] = m;
     }
   };
   if (templates[0].csum_offload())
     loop(std::true_type{});
   else
     loop(std::false_type{});
+  // Queued after the loop, which then has a register more.
+  std::memcpy(tx, b.pkts, sizeof(rte_mbuf*) * n);
   n_tx_ = static_cast<uint16_t>(n_tx_ + b.n);
   // Counted once for the burst.
   WorkerCounters& c = *counters_;
