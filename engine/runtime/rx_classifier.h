@@ -79,6 +79,9 @@ class RxClassifier {
   // both checksums.
   bool check_headers(const uint8_t* data, uint32_t len, bool ip_csum_ok, bool l4_csum_ok,
                      RxHeaders& h) const;
+  // check_headers() but the TCP checksum, which plain_syn() verifies where
+  // it knows the segment's length.
+  bool check_ip(const uint8_t* data, uint32_t len, bool ip_csum_ok, RxHeaders& h) const;
   // A plain SYN (kYes, given to `sink` as its key and PlainSyn), another
   // segment (kNo), or a SYN whose options parse_segment refuses (kBad).
   enum class Plain : uint8_t { kNo, kYes, kBad };
@@ -137,9 +140,8 @@ inline uint32_t rx_load32(const uint8_t* p) {
   return v;
 }
 
-[[gnu::always_inline]] inline bool RxClassifier::check_headers(const uint8_t* data, uint32_t len,
-                                                               bool ip_csum_ok, bool l4_csum_ok,
-                                                               RxHeaders& h) const {
+[[gnu::always_inline]] inline bool RxClassifier::check_ip(const uint8_t* data, uint32_t len,
+                                                          bool ip_csum_ok, RxHeaders& h) const {
   constexpr uint32_t kIp = wire::kEthHdrLen;
   constexpr uint32_t kL4 = kIp + wire::kIpv4MinHdrLen;
   if (len < kL4 + wire::kTcpMinHdrLen) return false;
@@ -169,12 +171,27 @@ inline uint32_t rx_load32(const uint8_t* p) {
   // the pseudo-header's protocol is 6.
   if (!ip_csum_ok && !wire::csum_verifies_nonzero(wire::csum_add_n<wire::kIpv4MinHdrLen>(ip)))
     return false;
-  if (!l4_csum_ok && !wire::csum_verifies_nonzero(
-                         rx_l4_sum(ip + wire::ip::kSrc, l4_len,
-                                   (uint64_t{wire::kProtoTcp} << 8) + __builtin_bswap16(l4_len))))
-    return false;
   h = {src, dst, l4_len};
   return true;
+}
+
+// The pseudo-header's protocol and length, as rx_l4_sum() takes them.
+constexpr uint64_t rx_pseudo_const(uint16_t l4_len) {
+  return (uint64_t{wire::kProtoTcp} << 8) + static_cast<uint16_t>(l4_len << 8 | l4_len >> 8);
+}
+
+// Whether the TCP checksum of the segment (`l4_len` bytes) at `ip`'s
+// payload holds.
+[[gnu::always_inline]] inline bool rx_l4_verifies(const uint8_t* ip, uint16_t l4_len) {
+  return wire::csum_verifies_nonzero(
+      rx_l4_sum(ip + wire::ip::kSrc, l4_len, rx_pseudo_const(l4_len)));
+}
+
+[[gnu::always_inline]] inline bool RxClassifier::check_headers(const uint8_t* data, uint32_t len,
+                                                               bool ip_csum_ok, bool l4_csum_ok,
+                                                               RxHeaders& h) const {
+  return check_ip(data, len, ip_csum_ok, h) &&
+         (l4_csum_ok || rx_l4_verifies(data + wire::kEthHdrLen, h.l4_len));
 }
 
 template <class Sink>
@@ -246,13 +263,64 @@ template <class Sink>
   return RxKind::kTcp;
 }
 
+// check_headers() then take_plain_syn(), in another order with the same
+// verdict: the flags and data offset first, then one dispatch on the TCP
+// length for both the checksum (a constant pseudo-header part) and the
+// option layout, which check_headers() and take_plain_syn() each switched on.
 template <class Sink>
 [[gnu::always_inline]] inline bool RxClassifier::plain_syn(const uint8_t* data, uint32_t len,
                                                            bool ip_csum_ok, bool l4_csum_ok,
                                                            Sink&& sink) const {
+  using namespace tcp::tcpflag;
   RxHeaders h;
-  return check_headers(data, len, ip_csum_ok, l4_csum_ok, h) &&
-         take_plain_syn(data + wire::kEthHdrLen + wire::kIpv4MinHdrLen, h, sink) == Plain::kYes;
+  if (!check_ip(data, len, ip_csum_ok, h)) return false;
+  const uint8_t* ip = data + wire::kEthHdrLen;
+  const uint8_t* l4 = ip + wire::kIpv4MinHdrLen;
+  // h.l4_len is at least the minimal header (check_ip), so is the data offset.
+  if ((l4[wire::tcp::kFlags] & (kFin | kSyn | kRst | kAck)) != kSyn ||
+      (l4[wire::tcp::kDataOff] >> 4) * 4 != h.l4_len)
+    return false;
+  auto plain = [&](const tcp::TcpOptions& o) __attribute__((always_inline)) {
+    const uint32_t ports = wire::load_be32(l4 + wire::tcp::kSport);
+    sink(tcp::FourTuple{h.src, h.dst, static_cast<uint16_t>(ports >> 16),
+                        static_cast<uint16_t>(ports)},
+         reduce_syn(tcp::Seq(wire::load_be32(l4 + wire::tcp::kSeq)), o));
+    return true;
+  };
+  const uint8_t* opts = l4 + wire::kTcpMinHdrLen;
+  // Each case: the checksum over its constant length, then its layout.
+  switch (h.l4_len) {
+    case wire::kTcpMinHdrLen:
+      if (!l4_csum_ok && !wire::csum_verifies_nonzero(wire::csum_add_n<28>(
+                             ip + wire::ip::kSrc, rx_pseudo_const(wire::kTcpMinHdrLen))))
+        return false;
+      return plain(tcp::TcpOptions{});
+    case wire::kTcpMinHdrLen + 20:
+      if (!l4_csum_ok && !wire::csum_verifies_nonzero(
+                             wire::csum_add_n<48>(ip + wire::ip::kSrc, rx_pseudo_const(40))))
+        return false;
+      if (tcp::TcpOptions o; tcp::options_detail::parse_linux_syn(opts, o)) return plain(o);
+      break;
+    case wire::kTcpMinHdrLen + 12:
+      if (!l4_csum_ok && !wire::csum_verifies_nonzero(
+                             wire::csum_add_n<40>(ip + wire::ip::kSrc, rx_pseudo_const(32))))
+        return false;
+      if (tcp::TcpOptions o; tcp::options_detail::parse_windows_syn(opts, o)) return plain(o);
+      break;
+    case wire::kTcpMinHdrLen + 24:
+      if (!l4_csum_ok && !wire::csum_verifies_nonzero(
+                             wire::csum_add_n<52>(ip + wire::ip::kSrc, rx_pseudo_const(44))))
+        return false;
+      if (tcp::TcpOptions o; tcp::options_detail::parse_macos_syn(opts, o)) return plain(o);
+      break;
+    default:
+      if (!l4_csum_ok && !rx_l4_verifies(ip, h.l4_len)) return false;
+      break;
+  }
+  tcp::TcpOptions walked;
+  if (!tcp::parse_options_walk(opts, h.l4_len - wire::kTcpMinHdrLen, walked) || walked.has_md5)
+    return false;
+  return plain(walked);
 }
 
 }  // namespace synack::runtime

@@ -118,6 +118,15 @@ class SynCookieCodec {
   static uint64_t word1_of(Seq client_isn, uint32_t mss_index, uint64_t now_s);
   static Seq isn_from_hash(uint64_t hash, uint32_t mss_index, uint64_t now_s);
   static uint32_t ts_val_of(uint32_t ts_bits, uint32_t now_ts);
+  // ts_val_of() for a burst of SYNs at one clock: the clock's part once
+  // (ts_clock), then a compare and a select per SYN (ts_val_at).
+  struct TsClock {
+    uint32_t base;  // now_ts without its option bits
+    uint32_t back;  // base one step earlier: for bits above the clock's own
+    uint32_t low;   // now_ts's option bits
+  };
+  static TsClock ts_clock(uint32_t now_ts);
+  static uint32_t ts_val_at(uint32_t ts_bits, const TsClock& c);
   // False when the ACK's cookie is too old to be worth hashing.
   static bool validate_words(const FourTuple& t, const Segment& seg, uint64_t now_s, Words* out);
   Verdict validate(const FourTuple& t, const Segment& seg, uint64_t now_s, CookieOptions& out,
@@ -187,7 +196,9 @@ inline constexpr uint32_t syn_mss(const TcpOptions& o) {
 }
 
 inline uint64_t word0(const FourTuple& t) {
-  return (uint64_t{t.remote_ip} << 32) | (uint64_t{t.remote_port} << 16) | t.local_port;
+  // The ports joined in 32 bits: from ports split off one wire word (the
+  // burst's fast path), GCC then sees the word again.
+  return (uint64_t{t.remote_ip} << 32) | (uint32_t{t.remote_port} << 16 | t.local_port);
 }
 
 inline uint64_t word1(uint32_t client_isn, uint64_t count, uint32_t idx) {
@@ -232,6 +243,17 @@ inline uint32_t SynCookieCodec::ts_val_of(uint32_t ts_bits, uint32_t now_ts) {
   // Rounded down so the TSval never runs ahead of our clock (as Linux).
   ts_opt -= uint32_t{ts_opt > now_ts} << kTsOptBits;
   return ts_opt;
+}
+
+inline SynCookieCodec::TsClock SynCookieCodec::ts_clock(uint32_t now_ts) {
+  using namespace cookie_detail;
+  const uint32_t base = now_ts & ~kTsOptMask;
+  return {base, base - (1u << kTsOptBits), now_ts & kTsOptMask};
+}
+
+// (base | bits) runs ahead of the clock exactly when bits > low.
+inline uint32_t SynCookieCodec::ts_val_at(uint32_t ts_bits, const TsClock& c) {
+  return (ts_bits > c.low ? c.back : c.base) | ts_bits;
 }
 
 inline uint32_t SynCookieCodec::ts_options(const TcpOptions& syn_opts, uint32_t now_ts) {

@@ -29,12 +29,15 @@ void SynAckTemplate::init(const SynAckPromise& promise, const EndpointConfig& cf
   std::memcpy(bytes_, frame, kCopyBytes);
   timestamps_ = promise.timestamps;
   csum_offload_ = csum_offload;
-  ts_off_ = 0;
+  ts_off_ = kCopyBytes - 8;
+  ts_mask_ = 0;
   if (timestamps_) {
     // Our options are MSS(4), then SACK_PERM+TS or NOP,NOP,TS (tcp/options.cc):
     // TSval is 4 bytes into the second option word.
     ts_off_ = kTcp + wire::kTcpMinHdrLen + 4 + 4;
+    ts_mask_ = ~uint64_t{0};
   }
+  assert(timestamps_ || ts_off_ >= len_);  // the word write() stores is past the frame
   // Constant sums: the IPv4 header with its checksum and the peer's address
   // zero; the TCP header and options with checksum, ports, numbers and
   // timestamps zero, plus the pseudo-header's constant part (our address,
@@ -44,7 +47,7 @@ void SynAckTemplate::init(const SynAckPromise& promise, const EndpointConfig& cf
   ip_sum_ = wire::csum_fold(wire::csum_add(bytes_ + kIp, wire::kIpv4MinHdrLen));
   std::memset(bytes_ + kTcp + wire::tcp::kSport, 0, 12);  // ports, sequence numbers
   std::memset(bytes_ + kTcp + wire::tcp::kCsum, 0, 2);
-  if (timestamps_) std::memset(bytes_ + ts_off_, 0, 8);
+  std::memset(bytes_ + ts_off_, 0, 8);
   const uint16_t tcp_len = static_cast<uint16_t>(len_ - kTcp);
   pseudo_ = wire::csum_add(bytes_ + kIp + wire::ip::kSrc, 4,
                            (uint64_t{wire::kProtoTcp} << 8) + __builtin_bswap16(tcp_len));

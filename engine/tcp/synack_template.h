@@ -49,6 +49,11 @@ class SynAckTemplate {
   // Writes the whole frame at `buf` (which may be the SYN being answered and
   // must have kCopyBytes of room). Returns its length. Inline below.
   uint16_t write(uint8_t* buf, const Fields& f) const;
+  // write() for a template whose csum_offload() is `kOffload`: a loop over
+  // many SYNs tests the port's offload once, not once per SYN.
+  template <bool kOffload>
+  uint16_t write_as(uint8_t* buf, const Fields& f) const;
+  bool csum_offload() const { return csum_offload_; }
 
   // The template is copied whole, as a fixed size the compiler turns into a
   // few vector moves (a variable-length copy was a libc call per SYN).
@@ -59,7 +64,11 @@ class SynAckTemplate {
  private:
   alignas(64) uint8_t bytes_[kCopyBytes];
   uint16_t len_ = 0;
-  uint16_t ts_off_ = 0;  // TSval's offset in the frame (0: no timestamps)
+  // TSval's offset in the frame; without timestamps, an offset past the
+  // frame within kCopyBytes, where the (zero) word stored is not sent: one
+  // store and no test per SYN.
+  uint16_t ts_off_ = 0;
+  uint64_t ts_mask_ = 0;  // all ones with timestamps, else zero (no sum, no TSval)
   // The sums, as csum_add() takes them (native-order words): the varying
   // fields are added as the 32-bit words they are stored as, one add each.
   uint32_t ip_sum_ = 0;   // IPv4 header sum without the peer's address, folded
@@ -70,6 +79,12 @@ class SynAckTemplate {
 };
 
 inline uint16_t SynAckTemplate::write(uint8_t* buf, const Fields& f) const {
+  return csum_offload_ ? write_as<true>(buf, f) : write_as<false>(buf, f);
+}
+
+template <bool kOffload>
+[[gnu::always_inline]] inline uint16_t SynAckTemplate::write_as(uint8_t* buf,
+                                                                const Fields& f) const {
   constexpr uint16_t kIp = wire::kEthHdrLen;
   constexpr uint16_t kTcp = wire::kEthHdrLen + wire::kIpv4MinHdrLen;
   // Everything taken from the SYN is read before the template covers it.
@@ -83,9 +98,9 @@ inline uint16_t SynAckTemplate::write(uint8_t* buf, const Fields& f) const {
   const uint32_t ports = __builtin_bswap32(f.ports << 16 | f.ports >> 16);
   const uint64_t seq_ack = uint64_t{__builtin_bswap32(f.seq)} | uint64_t{__builtin_bswap32(f.ack)}
                                                                     << 32;
-  const uint64_t ts = timestamps_ ? uint64_t{__builtin_bswap32(f.ts_val)} |
-                                        uint64_t{__builtin_bswap32(f.ts_ecr)} << 32
-                                  : 0;
+  const uint64_t ts =
+      (uint64_t{__builtin_bswap32(f.ts_val)} | uint64_t{__builtin_bswap32(f.ts_ecr)} << 32) &
+      ts_mask_;
 
   std::memcpy(buf, bytes_, kCopyBytes);
   std::memcpy(buf + wire::eth::kDst, &mac_lo, 4);
@@ -98,10 +113,10 @@ inline uint16_t SynAckTemplate::write(uint8_t* buf, const Fields& f) const {
   uint8_t* t = buf + kTcp;
   std::memcpy(t + wire::tcp::kSport, &ports, 4);
   std::memcpy(t + wire::tcp::kSeq, &seq_ack, 8);
-  if (timestamps_) std::memcpy(buf + ts_off_, &ts, 8);
+  std::memcpy(buf + ts_off_, &ts, 8);
   // With offload the pseudo-header alone (RFC 9293 3.1): addresses, protocol, length.
   wire::store_csum(t + wire::tcp::kCsum,
-                   csum_offload_
+                   kOffload
                        ? wire::csum_fold(pseudo_ + peer_ip)
                        : static_cast<uint16_t>(~wire::csum_fold(wire::csum_add_words(
                              tcp_sum_, uint64_t{peer_ip} | uint64_t{ports} << 32, seq_ack, ts))));

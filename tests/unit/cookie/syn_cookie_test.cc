@@ -121,9 +121,9 @@ TEST(SynCookie, VerdictNames) {
 // and none, SACK, timestamps, validated at ages 0..kMaxAge (valid) and
 // kMaxAge + 1 (too old), from the first and the last second of the count.
 TEST(SynCookie, RoundTripEveryOptionCombinationAndAge) {
-  const int mss_values[] = {-1,   0,    1,    87,   88,   100,  535,  536,  537,  1199, 1200,
-                            1359, 1360, 1399, 1400, 1439, 1440, 1451, 1452, 1459, 1460, 1461,
-                            9000, 65535};
+  const int mss_values[] = {-1,   0,    1,    87,   88,   100,  535,  536,
+                            537,  1199, 1200, 1359, 1360, 1399, 1400, 1439,
+                            1440, 1451, 1452, 1459, 1460, 1461, 9000, 65535};
   const Codec codec(kSecretA, kLocal, kNow);
   std::mt19937 rng(9293);
   int checked = 0;
@@ -189,6 +189,25 @@ TEST(SynCookie, TsValNeverAheadOfASmallClock) {
 }
 
 // The cookie keeps 3 count bits, the MAC covers the counter.
+// The burst's form of ts_val_of(): every option bit pattern, at clocks
+// around each option-bit boundary, at the bottom of the clock and where it
+// wraps.
+TEST(SynCookie, TsValAtIsTsValOf) {
+  int checked = 0;
+  for (uint32_t base : {0u, 32u, 0x12345660u, 0xffffffc0u, 0xffffffe0u}) {
+    for (uint32_t off = 0; off < 64; off++) {
+      const uint32_t now_ts = base + off;
+      const Codec::TsClock c = Codec::ts_clock(now_ts);
+      for (uint32_t bits = 0; bits < 32; bits++) {
+        ASSERT_EQ(Codec::ts_val_at(bits, c), Codec::ts_val_of(bits, now_ts))
+            << "now " << now_ts << " bits " << bits;
+        checked++;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 5 * 64 * 32);
+}
+
 TEST(SynCookie, CounterWrapsAtEight) {
   const Codec codec(kSecretA, kLocal, 0);
   const TcpOptions o = syn_options(1440, 7, true, true);
@@ -208,7 +227,8 @@ TEST(SynCookie, CounterWrapsAtEight) {
     EXPECT_EQ(codec.validate(kTuple, ack, (count + 255) * kStep, out), V::kTooOld);
     // 8k + 0..6 steps later the 3 count bits alias a fresh age, but the MAC
     // was over the counter: rejected as bad hash, not accepted.
-    for (uint64_t later : {uint64_t{8}, uint64_t{9}, uint64_t{14}, uint64_t{256}, uint64_t{1} << 20})
+    for (uint64_t later :
+         {uint64_t{8}, uint64_t{9}, uint64_t{14}, uint64_t{256}, uint64_t{1} << 20})
       EXPECT_EQ(codec.validate(kTuple, ack, (count + later) * kStep, out), V::kBadHash) << later;
     // A cookie from the future (clock went back) is not valid either.
     if (count > 0) {
@@ -385,8 +405,8 @@ TEST(SynCookie, PreviousSecretNotUsedWhenRotatedLongAgo) {
   // A cookie under secret A at count n is fresh, but this codec dropped A as
   // "previous" more than kMaxAge steps ago: it must not be consulted.
   const Codec::Cookie c =
-      Codec(kSecretA, kLocal, kNow).encode(kTuple, Seq(9), syn_options(1460, 7, true, true), kNow,
-                                          kNowTs);
+      Codec(kSecretA, kLocal, kNow)
+          .encode(kTuple, Seq(9), syn_options(1460, 7, true, true), kNow, kNowTs);
   const Segment ack = ack_for(c, Seq(9), true);
   CookieOptions out;
 
