@@ -68,8 +68,8 @@ std::vector<uint8_t> layout_bytes(Layout l) {
 
 // A segment from peer i (198.18.128.0/17), written by the peer's side of the
 // writer: from there the 4-tuple's local end is the peer.
-std::vector<uint8_t> peer_segment(const wire::MacAddr& dst_mac, int i, uint8_t flags,
-                                  uint32_t seq, uint32_t ack, const std::vector<uint8_t>& opts) {
+std::vector<uint8_t> peer_segment(const wire::MacAddr& dst_mac, int i, uint8_t flags, uint32_t seq,
+                                  uint32_t ack, const std::vector<uint8_t>& opts) {
   tcp::Route r;
   r.local_mac = wire::MacAddr{{0x02, 0, 0, 0, 0, 0x01}};
   r.remote_mac = dst_mac;
@@ -97,9 +97,8 @@ std::vector<uint8_t> peer_segment(const wire::MacAddr& dst_mac, int i, uint8_t f
     wire::fill_ipv4_checksum(ip);
     tcp[wire::tcp::kCsum] = tcp[wire::tcp::kCsum + 1] = 0;
     const auto len = static_cast<uint16_t>(20 + opts.size());
-    wire::store_csum(tcp + wire::tcp::kCsum,
-                     static_cast<uint16_t>(~wire::csum_fold(
-                         wire::csum_add(tcp, len, wire::csum_pseudo_ipv4(ip, 6, len)))));
+    wire::store_csum(tcp + wire::tcp::kCsum, static_cast<uint16_t>(~wire::csum_fold(wire::csum_add(
+                                                 tcp, len, wire::csum_pseudo_ipv4(ip, 6, len)))));
     return g;
   }
   return f;
@@ -165,9 +164,8 @@ void drain_tx() {
 
 void report(benchmark::State& st, uint64_t cycles, uint64_t packets) {
   st.SetItemsProcessed(static_cast<int64_t>(packets));
-  st.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(packets),
-                                                 benchmark::Counter::kIsRate |
-                                                     benchmark::Counter::kInvert);
+  st.counters["ns_per_pkt"] = benchmark::Counter(
+      static_cast<double>(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   st.counters["cycles_per_pkt"] =
       packets ? static_cast<double>(cycles) / static_cast<double>(packets) : 0;
 }
@@ -211,8 +209,8 @@ void BM_SynCookiePath(benchmark::State& st, tcp::SipLanes lanes, Layout layout, 
   if (!select(st, lanes, runtime::CookieMode::kAlways)) return;
   std::vector<std::vector<uint8_t>> syns;
   for (int i = 0; i < kTemplates; i++)
-    syns.push_back(peer_segment(g_fx->port.mac, i, 0x02, 0x10000000u * (i & 7) + i, 0,
-                                layout_bytes(layout)));
+    syns.push_back(
+        peer_segment(g_fx->port.mac, i, 0x02, 0x10000000u * (i & 7) + i, 0, layout_bytes(layout)));
   const uint64_t before = g_fx->worker->counters().cookies_sent.get();
   run(st, syns, cold, [](rte_mbuf** pkts) {
     g_fx->worker->process_burst(pkts, kBurst, rte_rdtsc());
@@ -302,14 +300,13 @@ void BM_Harness(benchmark::State& st, bool cold) {
   std::vector<std::vector<uint8_t>> syns;
   for (int i = 0; i < kTemplates; i++)
     syns.push_back(peer_segment(g_fx->port.mac, i, 0x02, i, 0, layout_bytes(Layout::kLinux)));
-  run(st, syns, cold,
-      [](rte_mbuf** pkts) { rte_eth_tx_burst(g_fx->port.port, 0, pkts, kBurst); });
+  run(st, syns, cold, [](rte_mbuf** pkts) { rte_eth_tx_burst(g_fx->port.port, 0, pkts, kBurst); });
 }
 
 void register_all() {
-  const std::pair<tcp::SipLanes, const char*> lanes[] = {
-      {tcp::SipLanes::kScalar, "scalar"}, {tcp::SipLanes::kAvx2, "avx2"},
-      {tcp::SipLanes::kAvx512, "avx512"}};
+  const std::pair<tcp::SipLanes, const char*> lanes[] = {{tcp::SipLanes::kScalar, "scalar"},
+                                                         {tcp::SipLanes::kAvx2, "avx2"},
+                                                         {tcp::SipLanes::kAvx512, "avx512"}};
   const std::pair<Layout, const char*> layouts[] = {{Layout::kLinux, "linux"},
                                                     {Layout::kWindows, "windows"},
                                                     {Layout::kMacos, "macos"},

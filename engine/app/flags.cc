@@ -16,15 +16,17 @@ DEFINE_string(ip, "",
 DEFINE_string(ports, "80", "comma-separated TCP ports to listen on");
 DEFINE_string(mode, "server", "server (answer connections) | client (open them: --target)");
 DEFINE_string(target, "", "client: IP:PORT to connect to");
-DEFINE_uint32(rate, 0, "client: new connections per second over all lcores (0 = as fast as the "
-                       "target allows, --concurrency at a time)");
+DEFINE_uint32(rate, 0,
+              "client: new connections per second over all lcores (0 = as fast as the "
+              "target allows, --concurrency at a time)");
 DEFINE_uint64(connections, 0, "client: connections in total (0 = until --duration_s)");
 DEFINE_uint32(concurrency, 100, "client: connections open at once, over all lcores");
 DEFINE_uint32(requests_per_connection, 1, "client: request/response rounds per connection");
 DEFINE_string(request, "",
               "client: file whose bytes are each request (default: GET / HTTP/1.1 for the "
               "target, with 'Connection: close' when there is one request per connection)");
-DEFINE_string(src_ips, "", "client: FIRST-LAST, the source addresses the engine owns (default --ip)");
+DEFINE_string(src_ips, "",
+              "client: FIRST-LAST, the source addresses the engine owns (default --ip)");
 DEFINE_string(gateway, "", "client: next hop to resolve with ARP instead of the target");
 DEFINE_uint32(port_id, 0, "DPDK port to use");
 DEFINE_uint32(num_mbufs, 16383, "mbufs in the packet pool");
@@ -61,8 +63,9 @@ DEFINE_uint32(data_retries, 8, "data/FIN retransmissions before the connection i
 DEFINE_uint32(rto_ms, 1000,
               "initial retransmission timeout before any RTT is measured, milliseconds (RFC 6298)");
 DEFINE_uint32(rto_min_ms, 200, "floor of the measured retransmission timeout, milliseconds");
-DEFINE_uint32(fin_timeout_ms, 60000,
-              "end FIN-WAIT-2 after this when the peer never sends its FIN, milliseconds (0 = never)");
+DEFINE_uint32(
+    fin_timeout_ms, 60000,
+    "end FIN-WAIT-2 after this when the peer never sends its FIN, milliseconds (0 = never)");
 DEFINE_uint32(mss, 1460, "MSS announced to peers");
 DEFINE_uint32(wscale, 7, "window-scale shift announced to peers that offer one (0-14)");
 DEFINE_string(response, "",
@@ -213,8 +216,8 @@ bool build_client(runtime::RuntimeConfig* cfg, std::string* err) {
     *err = bad("target", FLAGS_target, "not a unicast IPv4 address and a port (1-65535)");
     return false;
   }
-  if (!FLAGS_gateway.empty() && (!parse_ipv4(FLAGS_gateway, &c.gateway_ip) ||
-                                 !unicast_host(c.gateway_ip))) {
+  if (!FLAGS_gateway.empty() &&
+      (!parse_ipv4(FLAGS_gateway, &c.gateway_ip) || !unicast_host(c.gateway_ip))) {
     *err = bad("gateway", FLAGS_gateway, "not a unicast IPv4 address");
     return false;
   }
@@ -222,8 +225,7 @@ bool build_client(runtime::RuntimeConfig* cfg, std::string* err) {
   c.connections = FLAGS_connections;
   if (!range("concurrency", FLAGS_concurrency, 1, 1u << 24, err)) return false;
   c.concurrency = FLAGS_concurrency;
-  if (!range("requests_per_connection", FLAGS_requests_per_connection, 1, 65535, err))
-    return false;
+  if (!range("requests_per_connection", FLAGS_requests_per_connection, 1, 65535, err)) return false;
   c.requests_per_connection = FLAGS_requests_per_connection;
   if (!FLAGS_request.empty()) return read_file_flag("request", FLAGS_request, &c.request, err);
   std::string host;
@@ -287,7 +289,8 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
     char* end = nullptr;
     errno = 0;
     const unsigned long v = std::strtoul(len.c_str(), &end, 10);
-    if (len.empty() || *end || errno || v > 32 || !std::isdigit(static_cast<unsigned char>(len[0]))) {
+    if (len.empty() || *end || errno || v > 32 ||
+        !std::isdigit(static_cast<unsigned char>(len[0]))) {
       *err = bad("ip", FLAGS_ip, "the prefix length must be 0 to 32");
       return false;
     }
@@ -299,8 +302,8 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
     *err = bad("ip", FLAGS_ip, "not a unicast IPv4 address a host may own");
     return false;
   }
-  if (cfg->broadcast() != 0 && (cfg->ip == cfg->broadcast() ||
-                                (cfg->ip & ~(0xffffffffu >> cfg->prefix_len)) == cfg->ip)) {
+  if (cfg->broadcast() != 0 &&
+      (cfg->ip == cfg->broadcast() || (cfg->ip & ~(0xffffffffu >> cfg->prefix_len)) == cfg->ip)) {
     *err = bad("ip", FLAGS_ip, "is the network or broadcast address of its prefix");
     return false;
   }
@@ -412,8 +415,8 @@ bool build_config(runtime::RuntimeConfig* cfg, std::string* err) {
   }
   if (cfg->client_mode) {
     if (!build_client(cfg, err)) return false;
-  } else if (!FLAGS_target.empty() || FLAGS_rate || FLAGS_connections ||
-             !FLAGS_request.empty() || !FLAGS_gateway.empty()) {
+  } else if (!FLAGS_target.empty() || FLAGS_rate || FLAGS_connections || !FLAGS_request.empty() ||
+             !FLAGS_gateway.empty()) {
     *err = "--target, --rate, --connections, --request and --gateway are for --mode=client";
     return false;
   }

@@ -92,8 +92,8 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
   // cause is memory.
   if (t->hash_table_ == nullptr)
     return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate the flow table (" +
-                std::to_string(entries) + " hash entries) on socket " +
-                std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
+                std::to_string(entries) + " hash entries) on socket " + std::to_string(socket_id) +
+                ": give EAL more memory (-m) or lower --max_flows");
 
   t->capacity_ = capacity;
   t->slots_ = entries;
@@ -105,8 +105,8 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
       "flow_keys", sizeof(tcp::FourTuple) * size_t{t->slots_}, RTE_CACHE_LINE_SIZE, socket_id));
   if (t->records_ == nullptr || t->used_ == nullptr || t->keys_ == nullptr)
     return fail("--max_flows=" + std::to_string(capacity) + ": cannot allocate " +
-                std::to_string(t->slots_) + " flow records on socket " +
-                std::to_string(socket_id) + ": give EAL more memory (-m) or lower --max_flows");
+                std::to_string(t->slots_) + " flow records on socket " + std::to_string(socket_id) +
+                ": give EAL more memory (-m) or lower --max_flows");
   const uint64_t buckets = rte_align32pow2(entries) / 8;
   t->memory_bytes_ = uint64_t{t->slots_} * (sizeof(FlowRecord) + sizeof(tcp::FourTuple) + 1) +
                      (uint64_t{entries} + 1) * kKeySlotBytes + 2 * buckets * kBucketBytes;

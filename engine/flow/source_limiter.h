@@ -42,7 +42,7 @@ class SourceLimiter {
   // One bucket as GCRA ("virtual scheduling"): `tat` is the TSC time at which
   // the bucket would be full again; 16 bytes, four per cache line.
   struct Entry {
-    uint32_t key;  // source /32 or /24 (host byte order) owning the slot
+    uint32_t key;   // source /32 or /24 (host byte order) owning the slot
     uint32_t used;  // 0 = never owned
     uint64_t tat;
   };

@@ -89,7 +89,9 @@ class TimeWaitStore {
   void erase(uint32_t handle);
 
   // TS.Recent moved (RFC 7323 4.3: a segment in TIME-WAIT carried a newer TSval).
-  void set_ts_recent(uint32_t handle, uint32_t ts_recent) { entries_[handle].ts_recent = ts_recent; }
+  void set_ts_recent(uint32_t handle, uint32_t ts_recent) {
+    entries_[handle].ts_recent = ts_recent;
+  }
   // The last throttled ACK's stamp (RFC 5961 7), as the segment left it.
   void set_oow_ack_stamp(uint32_t handle, uint16_t stamp) {
     uint64_t& w = entries_[handle].word;

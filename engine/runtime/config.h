@@ -18,9 +18,9 @@ bool parse_cookie_mode(const std::string& s, CookieMode* out);
 struct ClientConfig {
   uint32_t target_ip = 0;  // host order
   uint16_t target_port = 0;
-  uint32_t gateway_ip = 0;  // next hop to resolve; 0 = the target itself
-  uint32_t rate = 0;        // new connections per second over all lcores; 0 = closed loop
-  uint64_t connections = 0;  // in total; 0 = until --duration_s
+  uint32_t gateway_ip = 0;     // next hop to resolve; 0 = the target itself
+  uint32_t rate = 0;           // new connections per second over all lcores; 0 = closed loop
+  uint64_t connections = 0;    // in total; 0 = until --duration_s
   uint32_t concurrency = 100;  // open at once, over all lcores
   uint32_t requests_per_connection = 1;
   std::vector<uint8_t> request;
@@ -28,7 +28,7 @@ struct ClientConfig {
 };
 
 struct RuntimeConfig {
-  bool client_mode = false;         // --mode=client
+  bool client_mode = false;  // --mode=client
   ClientConfig client;
   uint32_t ip = 0;                  // our IPv4 address (the first of --src_ips), host order
   uint32_t ip_last = 0;             // the last address we own (--src_ips); == ip without it
@@ -39,14 +39,14 @@ struct RuntimeConfig {
   uint32_t mbuf_cache = 256;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
-  uint32_t max_flows = 65536;         // per lcore
-  uint32_t max_time_wait = 262144;    // TIME-WAIT entries per lcore
-  uint32_t backlog = 1024;            // SYN-RECEIVED records per lcore
-  uint32_t max_timer_expiries = 256;  // per loop iteration
+  uint32_t max_flows = 65536;           // per lcore
+  uint32_t max_time_wait = 262144;      // TIME-WAIT entries per lcore
+  uint32_t backlog = 1024;              // SYN-RECEIVED records per lcore
+  uint32_t max_timer_expiries = 256;    // per loop iteration
   uint32_t challenge_ack_limit = 1000;  // RFC 5961 7, per lcore per second (0: unlimited)
-  bool abort_on_overflow = false;     // RST a valid cookie ACK that finds the table full
-  bool accept_other_host = false;     // answer unicast frames to other MACs (replays)
-  bool tx_csum_offload = true;        // use the port's TCP checksum offload if it has one
+  bool abort_on_overflow = false;       // RST a valid cookie ACK that finds the table full
+  bool accept_other_host = false;       // answer unicast frames to other MACs (replays)
+  bool tx_csum_offload = true;          // use the port's TCP checksum offload if it has one
   CookieMode syncookies = CookieMode::kOverload;
   uint32_t cookie_rotate_s = 300;
   flow::SourceLimiter::Config limiter;

@@ -25,44 +25,44 @@
 namespace synack::runtime {
 
 // Event counters: name, description. The names are the JSON/telemetry keys.
-#define SYNACK_COUNTERS(X)                                                                      \
-  X(rx_packets, "frames received")                                                              \
-  X(tx_packets, "frames handed to the port")                                                    \
-  X(tx_dropped, "frames the port did not take (TX ring full)")                                  \
-  X(tx_no_mbuf, "extra segments (beyond the reply written in place) not sent: pool empty")      \
-  X(consumed, "frames taken without a reply (a handshake's last ACK, an ACK of data)")          \
-  X(syn_received, "SYNs for a listening port")                                                  \
-  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                                         \
-  X(synack_retransmits, "SYN-ACKs retransmitted")                                               \
-  X(connections_established, "connections that reached ESTABLISHED")                            \
-  X(connections_closed, "connections closed by a FIN exchange (TIME-WAIT entered or done)")     \
-  X(connections_reset, "connections ended by a RST, a give-up, an idle or FIN-WAIT-2 timeout")  \
-  X(requests, "requests answered by the application")                                           \
-  X(rst_sent, "RSTs sent")                                                                      \
-  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                                        \
-  X(acks_rate_limited, "ACKs to unacceptable segments not sent (RFC 5961 7, flow or lcore)")    \
-  X(time_wait_entered, "connections moved to the TIME-WAIT store")                              \
-  X(time_wait_expired, "TIME-WAIT entries that ran their full 2*MSL")                           \
-  X(time_wait_recycled, "TIME-WAIT entries dropped early because the store was full")           \
-  X(time_wait_reused, "TIME-WAIT entries reopened by a newer SYN (RFC 6191)")                   \
-  X(time_wait_reset, "TIME-WAIT entries ended by a valid RST")                                  \
-  X(time_wait_reused_by_client,                                                                 \
-    "client TIME-WAIT entries (>= 1 s old) ended early for their source pair (tcp_tw_reuse)")   \
-  X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)")            \
-  X(fin_wait_2_timeouts, "FIN-WAIT-2 connections ended by --fin_timeout_ms")                    \
-  X(retransmits, "data or FIN segments retransmitted")                                          \
-  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                             \
-  X(cookies_validated, "final ACKs that carried a valid cookie")                                \
-  X(cookies_bad_hash, "ACKs to a listener whose cookie did not verify")                         \
-  X(cookies_too_old, "ACKs to a listener whose cookie was past its lifetime")                   \
-  X(syncookie_mode_switches, "overload mode switching between backlog and cookies")             \
-  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                              \
-  X(timer_expiries, "timers fired")                                                             \
-  X(arp_requests_sent, "ARP requests for the client's next hop")                                \
-  X(connections_started, "client connections opened (SYN sent)")                                \
+#define SYNACK_COUNTERS(X)                                                                     \
+  X(rx_packets, "frames received")                                                             \
+  X(tx_packets, "frames handed to the port")                                                   \
+  X(tx_dropped, "frames the port did not take (TX ring full)")                                 \
+  X(tx_no_mbuf, "extra segments (beyond the reply written in place) not sent: pool empty")     \
+  X(consumed, "frames taken without a reply (a handshake's last ACK, an ACK of data)")         \
+  X(syn_received, "SYNs for a listening port")                                                 \
+  X(synack_sent, "SYN-ACKs sent (stateful and cookie)")                                        \
+  X(synack_retransmits, "SYN-ACKs retransmitted")                                              \
+  X(connections_established, "connections that reached ESTABLISHED")                           \
+  X(connections_closed, "connections closed by a FIN exchange (TIME-WAIT entered or done)")    \
+  X(connections_reset, "connections ended by a RST, a give-up, an idle or FIN-WAIT-2 timeout") \
+  X(requests, "requests answered by the application")                                          \
+  X(rst_sent, "RSTs sent")                                                                     \
+  X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                                       \
+  X(acks_rate_limited, "ACKs to unacceptable segments not sent (RFC 5961 7, flow or lcore)")   \
+  X(time_wait_entered, "connections moved to the TIME-WAIT store")                             \
+  X(time_wait_expired, "TIME-WAIT entries that ran their full 2*MSL")                          \
+  X(time_wait_recycled, "TIME-WAIT entries dropped early because the store was full")          \
+  X(time_wait_reused, "TIME-WAIT entries reopened by a newer SYN (RFC 6191)")                  \
+  X(time_wait_reset, "TIME-WAIT entries ended by a valid RST")                                 \
+  X(time_wait_reused_by_client,                                                                \
+    "client TIME-WAIT entries (>= 1 s old) ended early for their source pair (tcp_tw_reuse)")  \
+  X(half_open_closed, "handshakes that ended before ESTABLISHED (retries out, RST)")           \
+  X(fin_wait_2_timeouts, "FIN-WAIT-2 connections ended by --fin_timeout_ms")                   \
+  X(retransmits, "data or FIN segments retransmitted")                                         \
+  X(cookies_sent, "SYN-ACKs carrying a SYN cookie")                                            \
+  X(cookies_validated, "final ACKs that carried a valid cookie")                               \
+  X(cookies_bad_hash, "ACKs to a listener whose cookie did not verify")                        \
+  X(cookies_too_old, "ACKs to a listener whose cookie was past its lifetime")                  \
+  X(syncookie_mode_switches, "overload mode switching between backlog and cookies")            \
+  X(syn_rate_limited, "SYNs dropped by the per-source rate limit")                             \
+  X(timer_expiries, "timers fired")                                                            \
+  X(arp_requests_sent, "ARP requests for the client's next hop")                               \
+  X(connections_started, "client connections opened (SYN sent)")                               \
   X(connections_completed, "client connections with every response, closed cleanly")           \
-  X(requests_sent, "client requests sent")                                                      \
-  X(responses_received, "client responses received whole")                                      \
+  X(requests_sent, "client requests sent")                                                     \
+  X(responses_received, "client responses received whole")                                     \
   X(handed_over, "frames passed to the lcore that owns their flow (client, several lcores)")
 
 // The kinds of reply a received frame can get (the keys of "answered").
@@ -76,12 +76,12 @@ namespace synack::runtime {
   X(data)
 
 // Why a client connection failed (the keys of "connections_failed").
-#define SYNACK_CLIENT_FAILURES(X)                                          \
-  X(refused)         /* a RST answered our SYN */                          \
-  X(reset)           /* a RST later */                                     \
-  X(timed_out)       /* SYN or data retransmissions ran out */             \
-  X(no_arp)          /* the next hop never answered ARP */                 \
-  X(ports_exhausted) /* no free source port that steers to this lcore */   \
+#define SYNACK_CLIENT_FAILURES(X)                                        \
+  X(refused)         /* a RST answered our SYN */                        \
+  X(reset)           /* a RST later */                                   \
+  X(timed_out)       /* SYN or data retransmissions ran out */           \
+  X(no_arp)          /* the next hop never answered ARP */               \
+  X(ports_exhausted) /* no free source port that steers to this lcore */ \
   X(truncated)       /* the server closed (or garbled) before a whole response */
 
 enum class ClientFailure : uint8_t {
@@ -98,15 +98,15 @@ const char* client_failure_name(ClientFailure f);
 
 // The runtime's own drop reasons, after the wire and TCP layers' lists.
 // X(enumerator, counter name)
-#define SYNACK_RUNTIME_DROPS(X)                                                          \
-  X(kMultiSegment, multi_segment)     /* a chained mbuf: we parse one segment */         \
-  X(kArpReplyUnused, arp_reply_unused) /* an ARP reply nobody asked for */               \
-  X(kBacklogFull, backlog_full)       /* --backlog SYN-RECEIVED records in use */        \
-  X(kFlowTableFull, flow_table_full)  /* --max_flows connection records in use */        \
-  X(kAcceptOverflow, accept_overflow) /* valid cookie ACK, flow table full */            \
-  X(kSynRateLimited, syn_rate_limited) /* per-source or per-/24 bucket empty */          \
-  X(kReplyTooLarge, reply_too_large)  /* a reply would not fit the mbuf */               \
-  X(kHandoffFull, handoff_full)       /* the owner lcore's hand-over ring was full */
+#define SYNACK_RUNTIME_DROPS(X)                                                    \
+  X(kMultiSegment, multi_segment)      /* a chained mbuf: we parse one segment */  \
+  X(kArpReplyUnused, arp_reply_unused) /* an ARP reply nobody asked for */         \
+  X(kBacklogFull, backlog_full)        /* --backlog SYN-RECEIVED records in use */ \
+  X(kFlowTableFull, flow_table_full)   /* --max_flows connection records in use */ \
+  X(kAcceptOverflow, accept_overflow)  /* valid cookie ACK, flow table full */     \
+  X(kSynRateLimited, syn_rate_limited) /* per-source or per-/24 bucket empty */    \
+  X(kReplyTooLarge, reply_too_large)   /* a reply would not fit the mbuf */        \
+  X(kHandoffFull, handoff_full)        /* the owner lcore's hand-over ring was full */
 
 // All drop reasons: the wire layer's, then the TCP layer's, then the runtime's.
 enum class DropReason : uint8_t {
@@ -183,9 +183,15 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerCounters {
   Counter half_open_peak;      // most SYN-RECEIVED records this lcore ever held
   Counter cookie_mode_active;  // 1 while overload mode answers with cookies
 
-  void drop(DropReason r) { drops[static_cast<int>(r)].add(); }
-  void answer(ReplyKind k) { answered[static_cast<int>(k)].add(); }
-  void fail(ClientFailure f) { failed[static_cast<int>(f)].add(); }
+  void drop(DropReason r) {
+    drops[static_cast<int>(r)].add();
+  }
+  void answer(ReplyKind k) {
+    answered[static_cast<int>(k)].add();
+  }
+  void fail(ClientFailure f) {
+    failed[static_cast<int>(f)].add();
+  }
 };
 
 // What the port's driver counts (rte_eth_stats_get), for reporting.
@@ -223,7 +229,9 @@ struct CounterTotals {
   uint64_t total_drops() const;
   uint64_t total_answered() const;
   uint64_t total_failed() const;
-  uint64_t state(tcp::State s) const { return states[static_cast<int>(s)]; }
+  uint64_t state(tcp::State s) const {
+    return states[static_cast<int>(s)];
+  }
 };
 
 }  // namespace synack::runtime

@@ -127,9 +127,9 @@ int run_engine(const RuntimeConfig& cfg) {
   // one flight of extra segments, and the per-lcore mempool caches must fit,
   // or RX stalls under load. Workers also stop allocating extra segments when
   // the pool runs low (worker_tx.cc), so RX refill is never starved.
-  uint64_t needed = uint64_t{queues} * (cfg.rx_desc + cfg.tx_desc + 6 * kBurst +
-                                        tcp::Output::kMaxTx) +
-                    uint64_t{cfg.mbuf_cache} * (queues + 1) + 64;
+  uint64_t needed =
+      uint64_t{queues} * (cfg.rx_desc + cfg.tx_desc + 6 * kBurst + tcp::Output::kMaxTx) +
+      uint64_t{cfg.mbuf_cache} * (queues + 1) + 64;
   if (cfg.num_mbufs < needed)
     return fail("--num_mbufs=" + std::to_string(cfg.num_mbufs) + ": too small for " +
                 std::to_string(queues) + " queue(s) of " + std::to_string(cfg.rx_desc) + "+" +
@@ -240,11 +240,11 @@ int run_engine(const RuntimeConfig& cfg) {
     workers.push_back(std::move(w));
   }
 
-  std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s),",
-              ip_string(cfg.ip).c_str(), cfg.port_id, port.driver.c_str(),
-              mac_string(port.mac).c_str(), queues);
+  std::printf("synack: %s on port %u (%s, mac %s), %u worker lcore(s),", ip_string(cfg.ip).c_str(),
+              cfg.port_id, port.driver.c_str(), mac_string(port.mac).c_str(), queues);
   if (cfg.client_mode) {
-    std::printf(" client of %s:%u", ip_string(cfg.client.target_ip).c_str(), cfg.client.target_port);
+    std::printf(" client of %s:%u", ip_string(cfg.client.target_ip).c_str(),
+                cfg.client.target_port);
   } else {
     std::printf(" listening on");
     for (uint16_t p : cfg.ports) std::printf(" %u", p);

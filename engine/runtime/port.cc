@@ -48,9 +48,10 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     // A random Toeplitz key of the PMD's own length (40 bytes on ixgbe and
     // mlx5, 52 on i40e and ice): nobody outside can aim a flood at one queue.
     if (dev.hash_key_size == 0 || dev.hash_key_size > sizeof rss_key) {
-      std::printf("synack: port %u (%s): RSS key size %u is not settable: the driver's default "
-                  "key stays in use\n",
-                  port_id, info->driver.c_str(), dev.hash_key_size);
+      std::printf(
+          "synack: port %u (%s): RSS key size %u is not settable: the driver's default "
+          "key stays in use\n",
+          port_id, info->driver.c_str(), dev.hash_key_size);
     } else {
       std::copy(rss_key, rss_key + dev.hash_key_size, info->rss_key);
       info->rss_key_len = dev.hash_key_size;
@@ -61,9 +62,10 @@ bool start_port(uint16_t port_id, uint16_t queues, const RuntimeConfig& cfg, rte
     info->rss_ip_only = ip_only && (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) == 0;
     info->rss_l4 = (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0;
     if (ip_only && !(dev.flow_type_rss_offloads & RTE_ETH_RSS_IPV4))
-      std::printf("synack: port %u (%s) cannot hash on addresses only: a source's SYNs may meet "
-                  "several lcores, each limiting it to --syn_rate_per_source\n",
-                  port_id, info->driver.c_str());
+      std::printf(
+          "synack: port %u (%s) cannot hash on addresses only: a source's SYNs may meet "
+          "several lcores, each limiting it to --syn_rate_per_source\n",
+          port_id, info->driver.c_str());
   }
   const uint64_t want_tx = RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
   if (cfg.tx_csum_offload && (dev.tx_offload_capa & want_tx) == want_tx) {

@@ -46,22 +46,22 @@ std::string format_stats_line(const CounterTotals& c, const CounterTotals& p, do
   using tcp::State;
   auto ul = [](uint64_t v) { return static_cast<unsigned long>(v); };
   char buf[768];
-  std::snprintf(
-      buf, sizeof buf,
-      "rx %.0f pps  tx %.0f pps | new conn %.0f/s  est %lu  tw %lu  half-open %lu  "
-      "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, rejected %.0f/s, mode %s%s) "
-      "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu) | port imissed %lu "
-      "ierrors %lu rx_nombuf %lu oerrors %lu",
-      rate(c.rx_packets, p.rx_packets, dt), rate(c.tx_packets, p.tx_packets, dt),
-      rate(c.connections_established, p.connections_established, dt),
-      ul(c.state(State::kEstablished)), ul(c.time_wait_flows), ul(c.state(State::kSynReceived)),
-      ul(c.active_flows), rate(c.syn_received, p.syn_received, dt),
-      rate(c.cookies_sent, p.cookies_sent, dt), rate(c.cookies_validated, p.cookies_validated, dt),
-      rate(cookies_rejected(c), cookies_rejected(p), dt), cookie_mode_name(mode),
-      c.lcores_in_cookie_mode ? ", active" : "", rate(c.syn_rate_limited, p.syn_rate_limited, dt),
-      rate(c.rst_sent, p.rst_sent, dt), rate(c.total_drops(), p.total_drops(), dt),
-      ul(c.total_drops()), ul(c.port.imissed), ul(c.port.ierrors), ul(c.port.rx_nombuf),
-      ul(c.port.oerrors));
+  std::snprintf(buf, sizeof buf,
+                "rx %.0f pps  tx %.0f pps | new conn %.0f/s  est %lu  tw %lu  half-open %lu  "
+                "flows %lu | syn %.0f/s  cookies %.0f/s (valid %.0f/s, rejected %.0f/s, mode %s%s) "
+                "ratelimited %.0f/s | rst %.0f/s | drops %.0f/s (total %lu) | port imissed %lu "
+                "ierrors %lu rx_nombuf %lu oerrors %lu",
+                rate(c.rx_packets, p.rx_packets, dt), rate(c.tx_packets, p.tx_packets, dt),
+                rate(c.connections_established, p.connections_established, dt),
+                ul(c.state(State::kEstablished)), ul(c.time_wait_flows),
+                ul(c.state(State::kSynReceived)), ul(c.active_flows),
+                rate(c.syn_received, p.syn_received, dt), rate(c.cookies_sent, p.cookies_sent, dt),
+                rate(c.cookies_validated, p.cookies_validated, dt),
+                rate(cookies_rejected(c), cookies_rejected(p), dt), cookie_mode_name(mode),
+                c.lcores_in_cookie_mode ? ", active" : "",
+                rate(c.syn_rate_limited, p.syn_rate_limited, dt), rate(c.rst_sent, p.rst_sent, dt),
+                rate(c.total_drops(), p.total_drops(), dt), ul(c.total_drops()), ul(c.port.imissed),
+                ul(c.port.ierrors), ul(c.port.rx_nombuf), ul(c.port.oerrors));
   return buf;
 }
 

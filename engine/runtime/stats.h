@@ -27,21 +27,28 @@ void visit_totals(const CounterTotals& t, Scalar&& scalar, Group&& group) {
   scalar("half_open_peak", t.half_open_peak);
   scalar("lcores_in_cookie_mode", t.lcores_in_cookie_mode);
   const uint64_t cookies[2] = {t.cookies_bad_hash, t.cookies_too_old};
-  group("cookies_rejected", 0, 2, [](int i) { return i == 0 ? "bad_hash" : "too_old"; }, cookies);
-  group("answered", 0, kNumReplyKinds,
-        [](int i) { return reply_kind_name(static_cast<ReplyKind>(i)); }, t.answered);
-  group("rejected", 1, tcp::kNumDrops,
-        [](int i) { return tcp::drop_name(static_cast<tcp::Drop>(i)); }, t.rejected);
+  group(
+      "cookies_rejected", 0, 2, [](int i) { return i == 0 ? "bad_hash" : "too_old"; }, cookies);
+  group(
+      "answered", 0, kNumReplyKinds,
+      [](int i) { return reply_kind_name(static_cast<ReplyKind>(i)); }, t.answered);
+  group(
+      "rejected", 1, tcp::kNumDrops,
+      [](int i) { return tcp::drop_name(static_cast<tcp::Drop>(i)); }, t.rejected);
   // The gauges of the states a connection can be in (not CLOSED or LISTEN).
-  group("states", static_cast<int>(State::kSynSent), tcp::kNumStates,
-        [](int i) { return tcp::state_name(static_cast<State>(i)); }, t.states);
+  group(
+      "states", static_cast<int>(State::kSynSent), tcp::kNumStates,
+      [](int i) { return tcp::state_name(static_cast<State>(i)); }, t.states);
   const uint64_t port[4] = {t.port.imissed, t.port.ierrors, t.port.rx_nombuf, t.port.oerrors};
   static constexpr const char* kPort[4] = {"imissed", "ierrors", "rx_nombuf", "oerrors"};
-  group("port", 0, 4, [](int i) { return kPort[i]; }, port);
-  group("connections_failed", 0, kNumClientFailures,
-        [](int i) { return client_failure_name(static_cast<ClientFailure>(i)); }, t.failed);
-  group("drops", 0, kNumDropReasons,
-        [](int i) { return drop_reason_name(static_cast<DropReason>(i)); }, t.drops);
+  group(
+      "port", 0, 4, [](int i) { return kPort[i]; }, port);
+  group(
+      "connections_failed", 0, kNumClientFailures,
+      [](int i) { return client_failure_name(static_cast<ClientFailure>(i)); }, t.failed);
+  group(
+      "drops", 0, kNumDropReasons,
+      [](int i) { return drop_reason_name(static_cast<DropReason>(i)); }, t.drops);
 }
 
 // One line summarising the interval between `prev` and `cur` (dt_s seconds).

@@ -113,11 +113,11 @@ WorkerPtr Worker::create(const RuntimeConfig& cfg, ControlBlock& ctl, const Work
   }
   w->counters_ = new (cmem) WorkerCounters();
   const flow::FlowHash hash(p.flow_key);
-  w->flows_ = flow::FlowTable::create("flows_q" + std::to_string(p.queue_id), cfg.max_flows,
-                                      socket, hash, err);
+  w->flows_ = flow::FlowTable::create("flows_q" + std::to_string(p.queue_id), cfg.max_flows, socket,
+                                      hash, err);
   if (!w->flows_) return nullptr;
-  w->time_wait_ = flow::TimeWaitStore::create(
-      cfg.max_time_wait, socket, flow::KeyHasher{tw_hash, &w->flows_->hash()}, err);
+  w->time_wait_ = flow::TimeWaitStore::create(cfg.max_time_wait, socket,
+                                              flow::KeyHasher{tw_hash, &w->flows_->hash()}, err);
   if (!w->time_wait_) return nullptr;
   // What this lcore's RX ring and a burst's replies need to keep going.
   w->pool_reserve_ = uint32_t{cfg.rx_desc} + 2 * kBurst;

@@ -64,11 +64,11 @@ bool Worker::client_init(std::string* err) {
   ports_ = flow::SourcePortAllocator::create(pc, socket, err);
   if (!ports_) return false;
   neighbours_ = std::make_unique<flow::NeighbourTable>(flow::NeighbourTable::Config{});
-  client_flows_ = static_cast<ClientFlow*>(rte_zmalloc_socket(
-      "synack_client_flows", sizeof(ClientFlow) * size_t{flows_->slots()}, RTE_CACHE_LINE_SIZE,
-      socket));
-  void* h = rte_zmalloc_socket("synack_latency", 2 * sizeof(LatencyHistogram),
-                               RTE_CACHE_LINE_SIZE, socket);
+  client_flows_ = static_cast<ClientFlow*>(
+      rte_zmalloc_socket("synack_client_flows", sizeof(ClientFlow) * size_t{flows_->slots()},
+                         RTE_CACHE_LINE_SIZE, socket));
+  void* h = rte_zmalloc_socket("synack_latency", 2 * sizeof(LatencyHistogram), RTE_CACHE_LINE_SIZE,
+                               socket);
   if (client_flows_ == nullptr || h == nullptr) {
     rte_free(h);
     *err = "client mode: cannot allocate per-connection state for --max_flows=" +

@@ -93,8 +93,9 @@ void Worker::handle_syn(rte_mbuf* m, const wire::Frame& f, const tcp::Segment& s
   if (!stateful) {
     // Nothing stored, one segment, written over the SYN (the burst's fast
     // path does the same for many SYNs at once).
-    send_cookie_synack(m, f, seg, key,
-                       codec_.encode(key, seg.seq, seg.opts, now_s_, static_cast<uint32_t>(now_ms_)));
+    send_cookie_synack(
+        m, f, seg, key,
+        codec_.encode(key, seg.seq, seg.opts, now_s_, static_cast<uint32_t>(now_ms_)));
     return;
   }
   const int32_t idx = new_flow(key, sig, f.src_mac);

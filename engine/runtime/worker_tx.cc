@@ -68,8 +68,8 @@ bool Worker::take_ack_budget() {
 // `m` is the received frame being answered (nullptr for timer output): the
 // first reply is written over it, later ones take fresh mbufs. `tcb` gives
 // the application its connection when a segment carries data.
-void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route,
-                  const tcp::Tcb* tcb, const void* app) {
+void Worker::emit(const tcp::Output& out, rte_mbuf* m, const tcp::Route& route, const tcp::Tcb* tcb,
+                  const void* app) {
   int first = 0;
   if (out.n_tx > 0 && out.has(tcp::event::kRateLimitedAck) && !take_ack_budget()) {
     counters_->acks_rate_limited.add();

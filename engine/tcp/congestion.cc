@@ -17,8 +17,7 @@ uint32_t segment_payload(const Tcb& tcb) {
 
 void cc_init(const EndpointConfig& cfg, Tcb& tcb) {
   const uint32_t mss = std::max<uint32_t>(segment_payload(tcb), 1);
-  const uint32_t iw = std::min<uint32_t>(cfg.initial_window,
-                                         std::max<uint32_t>(2, kIwBytes / mss));
+  const uint32_t iw = std::min<uint32_t>(cfg.initial_window, std::max<uint32_t>(2, kIwBytes / mss));
   tcb.cwnd = static_cast<uint16_t>(std::max<uint32_t>(iw, 1));
   tcb.ssthresh = kMaxCwnd;
   tcb.cwnd_acked = 0;
@@ -46,7 +45,8 @@ void cc_on_ack(Tcb& tcb, uint32_t acked) {
 
 void cc_on_timeout(Tcb& tcb, uint32_t flight) {
   const uint32_t mss = std::max<uint32_t>(segment_payload(tcb), 1);
-  tcb.ssthresh = static_cast<uint16_t>(std::min<uint32_t>(std::max(flight / mss / 2, 2u), kMaxCwnd));
+  tcb.ssthresh =
+      static_cast<uint16_t>(std::min<uint32_t>(std::max(flight / mss / 2, 2u), kMaxCwnd));
   tcb.cwnd = 1;
   tcb.cwnd_acked = 0;
 }

@@ -24,10 +24,9 @@ const char* state_name(State s) {
 }
 
 const char* drop_name(Drop d) {
-  static constexpr const char* kNames[kNumDrops] = {
-      "none",
+  static constexpr const char* kNames[kNumDrops] = {"none",
 #define SYNACK_TCP_DROP_NAME(e, name) #name,
-      SYNACK_TCP_DROPS(SYNACK_TCP_DROP_NAME)
+                                                    SYNACK_TCP_DROPS(SYNACK_TCP_DROP_NAME)
 #undef SYNACK_TCP_DROP_NAME
   };
   const auto i = static_cast<unsigned>(d);

@@ -94,7 +94,8 @@ void Requester::on_data(AppContext& c, const uint8_t* data, uint32_t len) const 
   // on the segment that completes a simultaneous open, queued with it).
   const Tcb& t = c.tcb();
   const bool outstanding = s->responses_done != s->requests_sent;
-  if (!outstanding || t.snd_nxt <= t.iss + 1 + (t.snd_queued - request_len(s->requests_sent - 1u))) {
+  if (!outstanding ||
+      t.snd_nxt <= t.iss + 1 + (t.snd_queued - request_len(s->requests_sent - 1u))) {
     c.report(event::kResponseMalformed);
     c.abort();
     return;

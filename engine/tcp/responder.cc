@@ -29,8 +29,7 @@ void Responder::on_peer_fin(AppContext& c) const {
   c.close();
 }
 
-void Responder::copy_out(const Tcb&, const void*, uint32_t off, uint8_t* dst,
-                         uint32_t len) const {
+void Responder::copy_out(const Tcb&, const void*, uint32_t off, uint8_t* dst, uint32_t len) const {
   const uint32_t n = response_len();
   if (n == 0) return;
   uint32_t pos = off % n;

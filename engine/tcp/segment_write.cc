@@ -8,8 +8,7 @@
 namespace synack::tcp {
 
 uint16_t segment_header_len(const TxSegment& s) {
-  return static_cast<uint16_t>(wire::kEthIpv4HdrLen + wire::kTcpMinHdrLen +
-                               options_length(s.opts));
+  return static_cast<uint16_t>(wire::kEthIpv4HdrLen + wire::kTcpMinHdrLen + options_length(s.opts));
 }
 
 uint16_t write_segment(uint8_t* buf, const Route& r, const TxSegment& s, bool csum_offload) {
@@ -17,7 +16,8 @@ uint16_t write_segment(uint8_t* buf, const Route& r, const TxSegment& s, bool cs
   // Options first, straight to their place; each word's sum comes from its
   // value, so nothing is read back (that stalls on the store buffer).
   uint32_t opts_sum = 0;
-  const auto opt_len = static_cast<uint16_t>(write_options(t + wire::kTcpMinHdrLen, s.opts, &opts_sum));
+  const auto opt_len =
+      static_cast<uint16_t>(write_options(t + wire::kTcpMinHdrLen, s.opts, &opts_sum));
   const auto hdr_len = static_cast<uint16_t>(wire::kTcpMinHdrLen + opt_len);
   const auto tcp_len = static_cast<uint16_t>(hdr_len + s.data_len);
   const uint64_t pseudo = wire::write_eth_ipv4(buf, r.local_mac, r.remote_mac, r.key.local_ip,

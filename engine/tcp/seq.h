@@ -30,6 +30,8 @@ class Seq {
 };
 
 // lo <= s < hi, modulo 2^32 (RFC 9293 3.4 "window" tests).
-constexpr bool in_window(Seq s, Seq lo, Seq hi) { return lo <= s && s < hi; }
+constexpr bool in_window(Seq s, Seq lo, Seq hi) {
+  return lo <= s && s < hi;
+}
 
 }  // namespace synack::tcp

@@ -48,9 +48,9 @@ inline SynAckPromise promise_synack(const TcpOptions& syn, const EndpointConfig&
   // RFC 9293 3.7.1: the MSS assumed when the SYN carries no MSS option.
   constexpr uint16_t kDefaultPeerMss = 536;
   SynAckPromise p;
-  const uint16_t peer =
-      syn.has_mss && syn.mss != 0 ? (syn.mss > kMinPeerMss ? syn.mss : kMinPeerMss)
-                                  : kDefaultPeerMss;
+  const uint16_t peer = syn.has_mss && syn.mss != 0
+                            ? (syn.mss > kMinPeerMss ? syn.mss : kMinPeerMss)
+                            : kDefaultPeerMss;
   p.peer_mss = peer < cfg.mss ? peer : cfg.mss;
   p.timestamps = syn.has_timestamps;
   const bool carried = !stateless || p.timestamps;

@@ -27,14 +27,19 @@ inline constexpr int kNumStates = 11;
 const char* state_name(State s);
 
 // States as bits so checks read like the RFC: in_state(s, kSynSent | kSynReceived).
-constexpr uint16_t bit(State s) { return static_cast<uint16_t>(1u << static_cast<unsigned>(s)); }
-constexpr bool in_state(State s, uint16_t mask) { return (bit(s) & mask) != 0; }
+constexpr uint16_t bit(State s) {
+  return static_cast<uint16_t>(1u << static_cast<unsigned>(s));
+}
+constexpr bool in_state(State s, uint16_t mask) {
+  return (bit(s) & mask) != 0;
+}
 
 namespace tcbflag {
-inline constexpr uint8_t kTimestamps = 0x01;   // RFC 7323 TSopt negotiated
-inline constexpr uint8_t kSackOk = 0x02;       // peer sent SACK-permitted
-inline constexpr uint8_t kWscale = 0x04;       // RFC 7323 window scaling in effect
-inline constexpr uint8_t kRecovery = 0x08;     // resending after a timeout: rtt_seq is the resend point
+inline constexpr uint8_t kTimestamps = 0x01;  // RFC 7323 TSopt negotiated
+inline constexpr uint8_t kSackOk = 0x02;      // peer sent SACK-permitted
+inline constexpr uint8_t kWscale = 0x04;      // RFC 7323 window scaling in effect
+inline constexpr uint8_t kRecovery =
+    0x08;  // resending after a timeout: rtt_seq is the resend point
 inline constexpr uint8_t kFinQueued = 0x10;    // our FIN is part of the send sequence
 inline constexpr uint8_t kFinReceived = 0x20;  // peer's FIN consumed (rcv_nxt past it)
 inline constexpr uint8_t kRttTiming = 0x40;    // rtt_seq/rtt_start time a segment (RFC 6298 3)
@@ -83,7 +88,9 @@ struct Tcb {
   }
   uint8_t retries() const { return retry_backoff & 0xf; }
   uint8_t backoff() const { return retry_backoff >> 4; }
-  void set_retries(uint8_t r) { retry_backoff = static_cast<uint8_t>((retry_backoff & 0xf0) | (r & 0xf)); }
+  void set_retries(uint8_t r) {
+    retry_backoff = static_cast<uint8_t>((retry_backoff & 0xf0) | (r & 0xf));
+  }
   void set_backoff(uint8_t b) {
     retry_backoff = static_cast<uint8_t>((retry_backoff & 0x0f) | ((b < 15 ? b : 15) << 4));
   }

@@ -258,7 +258,8 @@ Next ack_step(Ctx& c, const Segment& seg, bool& acked_new) {
     measure_rtt(c, seg);
     // Our SYN takes a sequence number but is not data: its ACK does not
     // grow the congestion window (RFC 5681 3.1 counts acknowledged data).
-    const uint32_t acked = static_cast<uint32_t>(seg.ack - t.snd_una) - (t.snd_una == t.iss ? 1 : 0);
+    const uint32_t acked =
+        static_cast<uint32_t>(seg.ack - t.snd_una) - (t.snd_una == t.iss ? 1 : 0);
     t.snd_una = seg.ack;
     t.set_retries(0);
     t.set_backoff(0);

@@ -126,8 +126,8 @@ void send_syn(Ctx& c) {
 void send_synack(Ctx& c) {
   TxSegment* t = tx_slot(c.out);
   if (t == nullptr) return;
-  *t = build_synack(promise_of(c.tcb), c.cfg, c.tcb.iss, c.tcb.rcv_nxt, c.ts_now(),
-                    c.tcb.ts_recent);
+  *t =
+      build_synack(promise_of(c.tcb), c.cfg, c.tcb.iss, c.tcb.rcv_nxt, c.ts_now(), c.tcb.ts_recent);
 }
 
 void send_reset_for(const Segment& seg, Output& out) {

@@ -64,8 +64,7 @@ uint64_t write_eth_ipv4(uint8_t* buf, const MacAddr& src_mac, const MacAddr& dst
   ip[ip::kProto] = proto;
   store_be32(ip + ip::kSrc, src_ip);
   store_be32(ip + ip::kDst, dst_ip);
-  const uint64_t addrs =
-      (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff);
+  const uint64_t addrs = (src_ip >> 16) + (src_ip & 0xffff) + (dst_ip >> 16) + (dst_ip & 0xffff);
   const uint64_t ip_sum =
       0x4500u + total + ip::kFlagDf + (uint32_t{ip::kDefaultTtl} << 8 | proto) + addrs;
   store_be16(ip + ip::kCsum, static_cast<uint16_t>(~csum_fold(ip_sum)));

@@ -7,10 +7,9 @@
 namespace synack::wire {
 
 const char* parse_error_name(ParseError e) {
-  static constexpr const char* kNames[kNumParseErrors] = {
-      "ok",
+  static constexpr const char* kNames[kNumParseErrors] = {"ok",
 #define SYNACK_WIRE_DROP_NAME(e, name) #name,
-      SYNACK_WIRE_DROPS(SYNACK_WIRE_DROP_NAME)
+                                                          SYNACK_WIRE_DROPS(SYNACK_WIRE_DROP_NAME)
 #undef SYNACK_WIRE_DROP_NAME
   };
   const auto i = static_cast<unsigned>(e);

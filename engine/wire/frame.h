@@ -41,9 +41,9 @@ struct Frame {
 // Who we are, and what the port has already checked.
 struct ParseContext {
   MacAddr our_mac;
-  uint32_t our_ip = 0;         // host order; the first of our addresses
-  uint32_t our_ip_last = 0;    // the last of them (a client's --src_ips); <= our_ip: just one
-  uint32_t our_broadcast = 0;  // directed broadcast of our prefix; 0 for /31 and /32
+  uint32_t our_ip = 0;             // host order; the first of our addresses
+  uint32_t our_ip_last = 0;        // the last of them (a client's --src_ips); <= our_ip: just one
+  uint32_t our_broadcast = 0;      // directed broadcast of our prefix; 0 for /31 and /32
   bool accept_other_host = false;  // unicast frames to other MACs are ours too (replays)
   bool ip_csum_verified = false;   // the NIC checked the IPv4 header checksum
   bool l4_csum_verified = false;   // the NIC checked the TCP/ICMP checksum

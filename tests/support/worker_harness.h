@@ -93,11 +93,10 @@ class WorkerHarness {
     // DPDK symbol; the engine's libraries allow those, tests do not.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    p.sip_lanes = tcp::choose_sip_lanes(
-        rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
-        rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
-            rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
-        rte_vect_get_max_simd_bitwidth());
+    p.sip_lanes = tcp::choose_sip_lanes(rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0,
+                                        rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+                                            rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0,
+                                        rte_vect_get_max_simd_bitwidth());
 #pragma GCC diagnostic pop
     now = 0;
     worker_ = runtime::Worker::create(cfg, *ctl_, p, err);
@@ -116,20 +115,34 @@ class WorkerHarness {
     }
   }
 
-  runtime::Worker& worker() { return *worker_; }
-  runtime::ControlBlock& control() { return *ctl_; }
-  const runtime::WorkerCounters& counters() const { return worker_->counters(); }
+  runtime::Worker& worker() {
+    return *worker_;
+  }
+  runtime::ControlBlock& control() {
+    return *ctl_;
+  }
+  const runtime::WorkerCounters& counters() const {
+    return worker_->counters();
+  }
   Mac engine_mac() const {
     Mac m;
     std::memcpy(m.b, port_.mac.b, 6);
     return m;
   }
-  unsigned mbufs_in_use() const { return rte_mempool_in_use_count(port_.pool); }
-  unsigned mbufs_at_start() const { return mbufs_at_start_; }
+  unsigned mbufs_in_use() const {
+    return rte_mempool_in_use_count(port_.pool);
+  }
+  unsigned mbufs_at_start() const {
+    return mbufs_at_start_;
+  }
 
   // The Worker's own millisecond and TSval for test millisecond t.
-  uint64_t engine_ms(uint64_t t) const { return ms_offset + 1 + t; }
-  uint32_t engine_ts(uint64_t t) const { return static_cast<uint32_t>(engine_ms(t)); }
+  uint64_t engine_ms(uint64_t t) const {
+    return ms_offset + 1 + t;
+  }
+  uint32_t engine_ts(uint64_t t) const {
+    return static_cast<uint32_t>(engine_ms(t));
+  }
 
   uint64_t drops(runtime::DropReason r) const {
     return counters().drops[static_cast<int>(r)].get();
@@ -137,7 +150,9 @@ class WorkerHarness {
   uint64_t answered(runtime::ReplyKind k) const {
     return counters().answered[static_cast<int>(k)].get();
   }
-  uint64_t rejected(tcp::Drop d) const { return counters().rejected[static_cast<int>(d)].get(); }
+  uint64_t rejected(tcp::Drop d) const {
+    return counters().rejected[static_cast<int>(d)].get();
+  }
   uint64_t total_answered() const {
     uint64_t n = 0;
     for (int i = 0; i < runtime::kNumReplyKinds; i++) n += counters().answered[i].get();

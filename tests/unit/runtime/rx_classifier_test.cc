@@ -118,8 +118,9 @@ void repair(Bytes& b) {
 Bytes random_frame(std::mt19937& rng, const wire::ParseContext& pc) {
   FrameBuilder fb;
   fb.dst_mac = kOurMac;
-  if (rng() % 10 == 0) fb.dst_mac = rng() % 2 ? Mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-                                             : Mac{{0x02, 0, 0, 0, 0, 0x99}};
+  if (rng() % 10 == 0)
+    fb.dst_mac =
+        rng() % 2 ? Mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} : Mac{{0x02, 0, 0, 0, 0, 0x99}};
   fb.src_mac = kPeerMac;
   if (rng() % 20 == 0) fb.src_mac = rng() % 2 ? Mac{} : Mac{{0x01, 0, 0x5e, 0, 0, 1}};
   if (rng() % 30 == 0) fb.ethertype = rng() % 2 ? 0x0806 : 0x86dd;
@@ -211,10 +212,10 @@ TEST(RxClassifier, TakesWhatTheGeneralParsersTakeAndAllTheyTakeInTheCommonCase) 
       // The general path's verdict.
       wire::Frame ref_f;
       tcp::Segment ref_s;
-      bool ref_ok = wire::parse_frame(b.data(), len, ctx.pc, ref_f) == wire::ParseError::kOk &&
-                    ref_f.kind == wire::FrameKind::kTcp &&
-                    tcp::parse_segment(b.data() + ref_f.l4_off, ref_f.l4_len, ref_s) ==
-                        tcp::Drop::kNone;
+      bool ref_ok =
+          wire::parse_frame(b.data(), len, ctx.pc, ref_f) == wire::ParseError::kOk &&
+          ref_f.kind == wire::FrameKind::kTcp &&
+          tcp::parse_segment(b.data() + ref_f.l4_off, ref_f.l4_len, ref_s) == tcp::Drop::kNone;
       const tcp::FourTuple ref_key{ref_f.src_ip, ref_f.dst_ip, ref_s.src_port, ref_s.dst_port};
       const bool common = ref_ok && b[14] == 0x45;  // option-less IPv4
       const bool ip_ok = ctx.pc.ip_csum_verified, l4_ok = ctx.pc.l4_csum_verified;

@@ -106,8 +106,8 @@ TEST(SynAckTemplate, WritesWhatWriteSegmentWrites) {
         const uint16_t len =
             write_segment(want, r, build_synack(p, cfg, Seq(seq), Seq(ack), tsv, tse), offload);
         ASSERT_EQ(t.write(got, {r.remote_mac.b, r.key.remote_ip,
-                                uint32_t{r.key.remote_port} << 16 | r.key.local_port, seq, ack,
-                                tsv, tse}),
+                                uint32_t{r.key.remote_port} << 16 | r.key.local_port, seq, ack, tsv,
+                                tse}),
                   len);
         ASSERT_EQ(std::memcmp(got, want, len), 0) << "shape " << shape << " offload " << offload;
       }

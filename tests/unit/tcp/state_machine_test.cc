@@ -16,7 +16,6 @@ using tcpflag::kPsh;
 using tcpflag::kRst;
 using tcpflag::kSyn;
 
-
 // ---- names -------------------------------------------------------------------
 
 TEST(Names, StatesAndDropsAreDistinctSnakeCase) {

@@ -69,8 +69,7 @@ TEST(Checksum, FixedLengthSumMatchesRfc1071) {
   uint8_t buf[40];
   for (int i = 0; i < 20000; i++) {
     fill(rng, buf, sizeof buf, i);
-    EXPECT_EQ(__builtin_bswap16(csum_fold(csum_add_n<40>(buf))),
-              testing::ref_sum(buf, sizeof buf));
+    EXPECT_EQ(__builtin_bswap16(csum_fold(csum_add_n<40>(buf))), testing::ref_sum(buf, sizeof buf));
   }
 }
 
