@@ -122,32 +122,14 @@ class RxClassifier {
   }
 }
 
-inline uint64_t rx_load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-inline uint32_t rx_load16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
-inline uint32_t rx_load32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
 [[gnu::always_inline]] inline bool RxClassifier::check_ip(const uint8_t* data, uint32_t len,
                                                           bool ip_csum_ok, RxHeaders& h) const {
   constexpr uint32_t kIp = wire::kEthHdrLen;
   constexpr uint32_t kL4 = kIp + wire::kIpv4MinHdrLen;
   if (len < kL4 + wire::kTcpMinHdrLen) return false;
-  const uint64_t mism = ((rx_load64(data) & mask0_) ^ want0_) |
-                        ((rx_load64(data + 8) & mask1_) ^ want1_) |
-                        ((rx_load64(data + 16) & mask2_) ^ want2_);
+  const uint64_t mism = ((wire::load_ne64(data) & mask0_) ^ want0_) |
+                        ((wire::load_ne64(data + 8) & mask1_) ^ want1_) |
+                        ((wire::load_ne64(data + 16) & mask2_) ^ want2_);
   if (mism != 0) return false;
   const uint8_t* ip = data + kIp;
   uint64_t addrs;  // source and destination as on the wire
@@ -163,7 +145,8 @@ inline uint32_t rx_load32(const uint8_t* p) {
   const bool bad =
       (dst - our_ip_ > span_) | (martian_top_[src >> 24] != 0) | (src - our_ip_ <= span_) |
       (src == broadcast_) |
-      ((rx_load32(data + wire::eth::kSrc) | rx_load16(data + wire::eth::kSrc + 4)) == 0) |
+      ((wire::load_ne32(data + wire::eth::kSrc) | wire::load_ne16(data + wire::eth::kSrc + 4)) ==
+       0) |
       (total - (wire::kIpv4MinHdrLen + wire::kTcpMinHdrLen) > len - kL4 - wire::kTcpMinHdrLen);
   if (bad) return false;
   const auto l4_len = static_cast<uint16_t>(total - wire::kIpv4MinHdrLen);

@@ -48,16 +48,8 @@ size_t options_length(const TcpOptions& o);
 
 namespace options_detail {
 
-inline uint64_t load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline uint32_t load32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
+using wire::load_ne32;
+using wire::load_ne64;
 
 // The layouts common stacks send, recognised by their fixed bytes (compared
 // as little-endian words, byte i of a word at bits 8i..8i+7): SYNs of Linux
@@ -70,8 +62,8 @@ inline uint32_t load32(const uint8_t* p) {
 
 // 02 04 m m 04 02 08 0a | tsval | tsecr | 01 03 03 ws
 inline bool parse_linux_syn(const uint8_t* p, TcpOptions& out) {
-  if ((load64(p) & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
-      (load32(p + 16) & 0x00ffffffu) != 0x00030301u)
+  if ((load_ne64(p) & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
+      (load_ne32(p + 16) & 0x00ffffffu) != 0x00030301u)
     return false;
   out.has_mss = true;
   out.mss = wire::load_be16(p + 2);
@@ -86,7 +78,8 @@ inline bool parse_linux_syn(const uint8_t* p, TcpOptions& out) {
 
 // 02 04 m m 01 03 03 ws | 01 01 04 02
 inline bool parse_windows_syn(const uint8_t* p, TcpOptions& out) {
-  if ((load64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull || load32(p + 8) != 0x02040101u)
+  if ((load_ne64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull ||
+      load_ne32(p + 8) != 0x02040101u)
     return false;
   out.has_mss = true;
   out.mss = wire::load_be16(p + 2);
@@ -98,8 +91,8 @@ inline bool parse_windows_syn(const uint8_t* p, TcpOptions& out) {
 
 // 02 04 m m 01 03 03 ws | 01 01 08 0a | tsval | tsecr | 04 02 00 (after EOL: any)
 inline bool parse_macos_syn(const uint8_t* p, TcpOptions& out) {
-  if ((load64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull ||
-      load32(p + 8) != 0x0a080101u || (load32(p + 20) & 0x00ffffffu) != 0x00000204u)
+  if ((load_ne64(p) & 0x00ffffff0000ffffull) != 0x0003030100000402ull ||
+      load_ne32(p + 8) != 0x0a080101u || (load_ne32(p + 20) & 0x00ffffffu) != 0x00000204u)
     return false;
   out.has_mss = true;
   out.mss = wire::load_be16(p + 2);
@@ -114,7 +107,7 @@ inline bool parse_macos_syn(const uint8_t* p, TcpOptions& out) {
 
 // 01 01 08 0a | tsval | tsecr
 inline bool parse_linux_timestamps(const uint8_t* p, TcpOptions& out) {
-  if (load32(p) != 0x0a080101u) return false;
+  if (load_ne32(p) != 0x0a080101u) return false;
   out.has_timestamps = true;
   out.ts_val = wire::load_be32(p + 4);
   out.ts_ecr = wire::load_be32(p + 8);

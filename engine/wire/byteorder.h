@@ -31,6 +31,24 @@ inline void store_be32(uint8_t* p, uint32_t v) {
   std::memcpy(p, &v, 4);
 }
 
+// Wire bytes as they lie (no swap): for masked compares against templates
+// built from the same bytes.
+inline uint16_t load_ne16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline uint32_t load_ne32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline uint64_t load_ne64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
 struct MacAddr {
   uint8_t b[6] = {};
   friend bool operator==(const MacAddr&, const MacAddr&) = default;

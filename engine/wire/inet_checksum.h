@@ -17,12 +17,6 @@ namespace synack::wire {
 
 namespace csum_detail {
 
-inline uint64_t load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
 // acc plus the `Words` 8-byte words at p and `tail`, as one add-with-carry
 // chain with the last carry added back (the end-around carry; s + 1 cannot
 // carry again after an adc). Inline assembly, because GCC 12 kept the sum of
@@ -58,7 +52,7 @@ template <size_t Words>
   return acc;
 #else
   unsigned __int128 a = acc;
-  for (size_t i = 0; i < Words; i++) a += load64(p + 8 * i);
+  for (size_t i = 0; i < Words; i++) a += load_ne64(p + 8 * i);
   a += tail;
   const uint64_t lo = static_cast<uint64_t>(a), hi = static_cast<uint64_t>(a >> 64);
   const uint64_t s = lo + hi;
