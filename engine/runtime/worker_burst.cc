@@ -80,16 +80,6 @@ struct SynBatch {
   uint16_t n = 0;
   uint32_t received = 0;  // SYNs offered to it, the rate-limited ones too
 
-  // Stored, not yet admitted: the first pass's SYNs wait for the general
-  // pass (Worker::admit_first_pass).
-  [[gnu::always_inline]] void add(rte_mbuf* m, const tcp::FourTuple& key, const PlainSyn& syn,
-                                  uint64_t now_s) {
-    syns[n] = syn;
-    w0[n] = tcp::SynCookieCodec::word0_of(key);
-    w1[n] = tcp::SynCookieCodec::word1_of(tcp::Seq(syn.isn), syn.mss_index, now_s);
-    pkts[n++] = m;
-  }
-
   // The low half of w1 less the MSS index (the counter bits): the same for
   // every SYN of a burst.
   static uint32_t count_bits(uint64_t now_s) {
@@ -103,6 +93,9 @@ struct SynBatch {
     w0[k] = tcp::SynCookieCodec::word0_of(key);
     w1[k] = uint64_t{syn.isn} << 32 | (count | syn.mss_index);
     pkts[k] = m;
+  }
+  void add(rte_mbuf* m, const tcp::FourTuple& key, const PlainSyn& syn, uint64_t now_s) {
+    put(n++, m, key, syn, count_bits(now_s));
   }
 };
 
@@ -118,21 +111,15 @@ struct SynBatch {
   b.add(m, key, syn, now_s_);
 }
 
-// Whether an earlier segment of the burst that stage 4 handles in order has
-// the 4-tuple `w0` (remote address and ports) and the local port of `w0`:
+// Whether an earlier segment of the burst that stage 4 handles in order
+// (slots `gen`, placed in the burst by `pos`) has the remote address and
+// ports of `w0` (SynCookieCodec::word0_of) and comes before place `before`:
 // a cookie ACK there may create the flow this SYN then meets, so the SYN
 // must wait its turn (RFC 9293 3.10.7: segments of a connection in order).
 // The local address is not compared: a false match only sends a SYN the
 // general way, which answers it as the cookie stage would.
-static bool earlier_same_key(const tcp::FourTuple* keys, const uint16_t* gen, uint16_t n_gen,
-                             const tcp::FourTuple& key) {
-  for (uint16_t g = 0; g < n_gen; g++)
-    if (keys[gen[g]] == key) return true;
-  return false;
-}
-
-static bool earlier_general(const tcp::FourTuple* keys, const uint16_t* gen, uint16_t n_gen,
-                            const uint8_t* pos, uint64_t w0, unsigned before) {
+static bool earlier_in_burst(const tcp::FourTuple* keys, const uint16_t* gen, uint16_t n_gen,
+                             const uint8_t* pos, uint64_t w0, unsigned before) {
   for (uint16_t g = 0; g < n_gen; g++)
     if (pos[gen[g]] < before && tcp::SynCookieCodec::word0_of(keys[gen[g]]) == w0) return true;
   return false;
@@ -149,7 +136,7 @@ uint16_t Worker::admit_first_pass(SynBatch& b, uint16_t first, const tcp::FourTu
   for (uint16_t k = 0; k < b.n; k++) {
     rte_mbuf* m = b.pkts[k];
     if (k < first) {
-      if (n_gen != 0 && earlier_general(keys, gen, n_gen, slot_pos, b.w0[k], b.pos[k])) {
+      if (n_gen != 0 && earlier_in_burst(keys, gen, n_gen, slot_pos, b.w0[k], b.pos[k])) {
         def[n_def] = m;
         def_pos[n_def++] = b.pos[k];
         continue;
@@ -171,16 +158,23 @@ uint16_t Worker::admit_first_pass(SynBatch& b, uint16_t first, const tcp::FourTu
   return n_def;
 }
 
+// A plain SYN the classifier reduced, parsed in full after all (the general
+// path takes it); the classifier took it, so it takes it again.
+static void parse_in_full(const RxClassifier& rx, const rte_mbuf* m, bool offload,
+                          tcp::FourTuple& key, Slot& sl) {
+  const RxCsum ok = rx_csum(m, offload);
+  PlainSyn unused;
+  [[maybe_unused]] const RxKind k = rx.classify(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
+                                                ok.ip, ok.l4, false, key, unused, sl.f, sl.seg);
+  assert(k == RxKind::kTcp);
+}
+
 // A SYN admit_first_pass() deferred, in its place among stage 4's segments:
 // parsed in full, looked up afresh (an earlier segment may have made a flow).
 void Worker::handle_deferred_syn(rte_mbuf* m) {
-  const RxCsum ok = rx_csum(m, p_.rx_csum_offload);
   Slot sl;
   tcp::FourTuple key;
-  PlainSyn unused;
-  [[maybe_unused]] const RxKind k = rx_.classify(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len,
-                                                 ok.ip, ok.l4, false, key, unused, sl.f, sl.seg);
-  assert(k == RxKind::kTcp);
+  parse_in_full(rx_, m, p_.rx_csum_offload, key, sl);
   uint32_t sig;
   signatures(&key, 1, &sig);
   const int32_t slot = flows_->size() != 0 ? flows_->lookup(key, sig) : -1;
@@ -313,7 +307,7 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
   SynBatch syns;
   rte_mbuf* left[kBurst];
   uint8_t left_pos[kBurst];  // the place in the burst of each frame left
-  uint8_t slot_pos[kBurst];  // and of each slot (direct bursts only)
+  uint8_t slot_pos[kBurst];  // and of each slot
   if (direct) {
     n = take_plain_syns(pkts, n, syns, left, left_pos);
     pkts = left;
@@ -374,22 +368,16 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
       key = tcp::FourTuple{sl.f.src_ip, sl.f.dst_ip, sl.seg.src_port, sl.seg.dst_port};
     }
     sc.keys[n_tcp] = key;
-    if (direct) slot_pos[n_tcp] = left_pos[i];
+    slot_pos[n_tcp] = direct ? left_pos[i] : static_cast<uint8_t>(i);
     tcp_pkts[n_tcp++] = m;
   }
 
   // A reduced SYN the general path takes after all (it has a flow, a
-  // TIME-WAIT entry, or no listener) is parsed in full; the classifier took
-  // it, so it takes it again.
+  // TIME-WAIT entry, no listener, or an earlier segment of its 4-tuple).
   auto unreduce = [&](uint16_t j) {
-    rte_mbuf* m = tcp_pkts[j];
-    const RxCsum ok = rx_csum(m, rx_offload);
-    PlainSyn unused;
-    tcp::FourTuple key;
-    [[maybe_unused]] const RxKind k =
-        rx_.classify(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ok.ip, ok.l4, false, key,
-                     unused, slots[j].f, slots[j].seg);
-    assert(k == RxKind::kTcp && key == sc.keys[j]);
+    [[maybe_unused]] tcp::FourTuple key;
+    parse_in_full(rx_, tcp_pkts[j], rx_offload, key, slots[j]);
+    assert(key == sc.keys[j]);
   };
 
   // Stage 2: signatures in one batch, one bulk probe of each table. With
@@ -439,7 +427,8 @@ void Worker::process_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
     }
     const tcp::Segment& seg = slots[j].seg;
     if ((is_reduced || (cookies && plain_syn(seg))) &&
-        (n_gen == 0 || !earlier_same_key(sc.keys, gen, n_gen, key))) {
+        (n_gen == 0 || !earlier_in_burst(sc.keys, gen, n_gen, slot_pos,
+                                         tcp::SynCookieCodec::word0_of(key), slot_pos[j]))) {
       done |= uint64_t{1} << j;
       take_syn(syns, tcp_pkts[j], key, is_reduced ? slots[j].syn : reduce_syn(seg.seq, seg.opts));
       continue;
