@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "wire/frame.h"
 #include "wire/headers.h"
 
 namespace synack::runtime {
@@ -34,7 +35,7 @@ void RxClassifier::init(const wire::ParseContext& pc) {
   our_ip_ = pc.our_ip;
   span_ = pc.our_ip_last > pc.our_ip ? pc.our_ip_last - pc.our_ip : 0;
   broadcast_ = pc.our_broadcast;
-  for (int top = 0; top < 256; top++) martian_top_[top] = top == 0 || top == 127 || top >= 224;
+  for (uint32_t top = 0; top < 256; top++) martian_top_[top] = wire::martian_class(top << 24);
 }
 
 bool RxClassifier::finish_tcp(const uint8_t* data, const RxHeaders& h, wire::Frame& f,

@@ -99,7 +99,7 @@ class RxClassifier {
   uint32_t our_ip_ = 0;
   uint32_t span_ = 0;
   uint32_t broadcast_ = 0;  // directed broadcast (0 when none: source 0 is martian anyway)
-  // Top bytes no source may have (wire::martian_source): 0, 127, 224-255.
+  // Top bytes no source may have (wire::martian_class).
   uint8_t martian_top_[256] = {};
 };
 

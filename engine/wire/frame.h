@@ -53,14 +53,18 @@ struct ParseContext {
   }
 };
 
-// A source no host may use (RFC 1122 3.2.1.3, Linux's martian rules): "this
-// network" 0/8, loopback 127/8, multicast 224/4, reserved 240/4 with the
-// limited broadcast, our own address (a reflected land attack) and the
-// directed broadcast of our prefix.
-inline bool martian_source(uint32_t src, const ParseContext& pc) {
+// The address classes no host may use as a source (RFC 1122 3.2.1.3, Linux's
+// martian rules): "this network" 0/8, loopback 127/8, multicast 224/4 and
+// reserved 240/4 with the limited broadcast. Decided by the top byte alone.
+inline bool martian_class(uint32_t src) {
   const uint32_t top = src >> 24;
-  return top == 0 || top == 127 || (src >> 28) >= 0xe || pc.ours(src) ||
-         (pc.our_broadcast != 0 && src == pc.our_broadcast);
+  return top == 0 || top == 127 || top >= 0xe0;
+}
+
+// A source no host may use: a martian class, our own address (a reflected
+// land attack) or the directed broadcast of our prefix.
+inline bool martian_source(uint32_t src, const ParseContext& pc) {
+  return martian_class(src) || pc.ours(src) || (pc.our_broadcast != 0 && src == pc.our_broadcast);
 }
 
 // Parses `len` bytes at `data`. On kOk, `f` describes the frame and it is for
