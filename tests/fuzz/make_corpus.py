@@ -9,23 +9,17 @@ it feeds (see the header comment of each tests/fuzz/fuzz_*.cc)."""
 import os
 import shutil
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The RFC 1071 checksum the integration tests' frame builder uses.
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from frames import csum  # noqa: E402
 
 PEER_MAC = bytes.fromhex("020000000001")
 OUR_MAC = bytes.fromhex("020000000002")
 PEER_IP = bytes([198, 18, 0, 1])
 OUR_IP = bytes([198, 18, 0, 2])
-
-
-def csum(data):
-    """RFC 1071 checksum field value for `data` (its checksum bytes zero)."""
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def eth(ethertype, payload, dst=OUR_MAC, src=PEER_MAC):
